@@ -1,0 +1,58 @@
+/**
+ * Every error code sessiond puts on the wire, with its HTTP status. The code is the contract:
+ * clients branch on `error`, never on `message`. OAuth endpoints answer with the RFC 6749 §5.2
+ * codes instead (see `OAUTH_ERROR_CODES`).
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  malformed_json: 400,
+  weak_password: 400,
+  totp_not_enrolled: 400,
+  token_missing: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  invalid_credentials: 401,
+  refresh_token_invalid: 401,
+  refresh_token_reused: 401,
+  session_expired: 401,
+  session_revoked: 401,
+  step_up_required: 401,
+  forbidden: 403,
+  not_found: 404,
+  session_not_found: 404,
+  device_not_found: 404,
+  method_not_allowed: 405,
+  email_taken: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** RFC 6749 §5.2 (token endpoint) and RFC 7009 §2.2.1 codes used by `/oauth/*`. */
+export const OAUTH_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'unsupported_token_type',
+] as const;
+
+export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[number];
+
+/** The JSON body of every non-OAuth error response. */
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}

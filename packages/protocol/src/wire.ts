@@ -1,0 +1,99 @@
+import type { LogAction } from './events.js';
+
+/** Authentication assurance level (NIST SP 800-63B), carried in the `acr` claim. */
+export type AssuranceLevel = 'aal1' | 'aal2';
+
+export interface DeviceInput {
+  id?: string;
+  name?: string;
+  platform?: string;
+}
+
+export interface DeviceSummary {
+  id: string;
+  trusted: boolean;
+  /** True when this user had never signed in from this device before. */
+  new: boolean;
+}
+
+export interface Device {
+  id: string;
+  name: string | null;
+  platform: string | null;
+  browser: string | null;
+  os: string | null;
+  device_type: string | null;
+  trusted: boolean;
+  first_seen_at: string;
+  last_seen_at: string;
+  last_ip: string | null;
+}
+
+export interface SessionSummary {
+  id: string;
+  device_id: string;
+  client_id: string;
+  acr: AssuranceLevel;
+  created_at: string;
+  last_activity_at: string;
+  expires_at: string;
+  idle_expires_at: string;
+}
+
+/** Answer of `/api/auth/session/create`, `/refresh` and `/step-up`. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  session: SessionSummary;
+  device: DeviceSummary;
+}
+
+export interface ActiveSession {
+  id: string;
+  device: Device | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_activity_at: string;
+  current: boolean;
+}
+
+export interface SessionStatus {
+  session: SessionSummary & { user_id: string; step_up_required: boolean };
+  token: { expires_at: string; issued_at: string };
+}
+
+export interface LogEntry {
+  id: string;
+  action: LogAction;
+  success: boolean;
+  error: string | null;
+  session_id: string | null;
+  device_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  actor: string | null;
+  created_at: string;
+}
+
+export interface LogPage {
+  logs: LogEntry[];
+  next_cursor: string | null;
+}
+
+/** Claims of a sessiond access token (RFC 9068 plus `sid`, `did`). */
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  client_id: string;
+  sid: string;
+  did: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  auth_time: number;
+  acr: AssuranceLevel;
+}

@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration, read from `SESSIOND_*` environment variables once at start-up,
+ * validated, normalised and frozen. Nothing else reads `process.env`. The defaults below are
+ * the documentation; docs/configuration.md repeats them for operators.
+ */
+
+const list = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  /** Interface the HTTP server binds to. */
+  SESSIOND_HOST: z.string().min(1).default('127.0.0.1'),
+  /** TCP port; 0 picks a free one (tests). */
+  SESSIOND_PORT: integer(0, 65535).default(7420),
+  /** Directory for the SQLite file and the generated development secret. */
+  SESSIOND_DATA_DIR: z.string().min(1).default('./data'),
+  /** `postgres://...` selects PostgreSQL; unset means SQLite in the data dir. */
+  SESSIOND_DATABASE_URL: z.url().optional(),
+  /** `redis://...` selects the Redis bus; unset means in-process. */
+  SESSIOND_REDIS_URL: z.url().optional(),
+  /** Master secret that encrypts signing keys and other secrets at rest (32+ characters). */
+  SESSIOND_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Access token `iss`; defaults to http://HOST:PORT. */
+  SESSIOND_ISSUER: z.url().optional(),
+  /** Access token `aud`. */
+  SESSIOND_AUDIENCE: z.string().min(1).default('sessiond'),
+  /** Access token lifetime in minutes (15-60). */
+  SESSIOND_ACCESS_TOKEN_TTL_MINUTES: integer(15, 60).default(15),
+  /** Absolute session lifetime in days (7-30); refresh tokens never outlive it. */
+  SESSIOND_REFRESH_TOKEN_TTL_DAYS: integer(7, 30).default(14),
+  /** Sliding inactivity timeout in minutes. */
+  SESSIOND_IDLE_TIMEOUT_MINUTES: integer(1, 24 * 60).default(30),
+  /** Inactivity timeout for sessions on a device the user marked trusted. */
+  SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES: integer(1, 7 * 24 * 60).default(120),
+  /** How long a just-rotated refresh token still yields its successor (honest races). */
+  SESSIOND_REFRESH_GRACE_SECONDS: integer(0, 60).default(10),
+  /** Minimum password length at sign-up (NIST SP 800-63B asks at least 8). */
+  SESSIOND_PASSWORD_MIN_LENGTH: integer(8, 128).default(10),
+  /** Login attempts allowed per client IP per minute. */
+  SESSIOND_LOGIN_LIMIT_PER_IP: integer(1, 10_000_000).default(30),
+  /** Failed logins allowed per account per 15 minutes before it is throttled. */
+  SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: integer(1, 10_000_000).default(10),
+  /** Comma-separated admin API keys (kept only as hashes in memory). */
+  SESSIOND_ADMIN_API_KEYS: list.optional(),
+  /** Comma-separated registered public OAuth client ids. */
+  SESSIOND_CLIENTS: list.default(['default']),
+  /** Comma-separated `id:secret` pairs allowed to call /oauth/introspect. */
+  SESSIOND_RESOURCE_SERVERS: list.optional(),
+  /** pino level. */
+  SESSIOND_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated webhook endpoints. */
+  SESSIOND_WEBHOOK_URLS: list.optional(),
+  /** Standard Webhooks signing secret (`whsec_...`). */
+  SESSIOND_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+  /** Comma-separated origins allowed for browsers and WebSocket handshakes. */
+  SESSIOND_CORS_ORIGINS: list.optional(),
+  /** Largest accepted request body, in bytes. */
+  SESSIOND_BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(16 * 1024),
+  /** Seconds between sweeps that mark timed-out sessions expired. */
+  SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
+  /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
+  SESSIOND_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+});
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databaseURL: string | undefined;
+  readonly redisURL: string | undefined;
+  /** Undefined means: use (or create) the development secret file in the data dir. */
+  readonly secret: string | undefined;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenTTLSeconds: number;
+  readonly sessionLifetimeSeconds: number;
+  readonly idleTimeoutSeconds: number;
+  readonly trustedIdleTimeoutSeconds: number;
+  readonly refreshGraceSeconds: number;
+  readonly passwordMinLength: number;
+  readonly loginLimitPerIP: number;
+  readonly loginLimitPerAccount: number;
+  readonly adminAPIKeys: readonly string[];
+  readonly clients: readonly string[];
+  readonly resourceServers: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
+  readonly logLevel: string;
+  readonly webhookURLs: readonly string[];
+  readonly webhookSecret: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly bodyLimitBytes: number;
+  readonly sweepIntervalSeconds: number;
+  readonly trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+}
+
+/** Reads, validates and freezes the configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const relevant = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key.startsWith('SESSIOND_') && value !== ''),
+  );
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  const resourceServers = (e.SESSIOND_RESOURCE_SERVERS ?? []).map((pair) => {
+    const at = pair.indexOf(':');
+    if (at <= 0 || at === pair.length - 1) {
+      throw new ConfigError('invalid configuration:\n  SESSIOND_RESOURCE_SERVERS: expected id:secret pairs');
+    }
+    return Object.freeze({ id: pair.slice(0, at), secret: pair.slice(at + 1) });
+  });
+  if (e.SESSIOND_IDLE_TIMEOUT_MINUTES > e.SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES: must not be shorter than SESSIOND_IDLE_TIMEOUT_MINUTES',
+    );
+  }
+  const config: Config = {
+    host: e.SESSIOND_HOST,
+    port: e.SESSIOND_PORT,
+    dataDir: e.SESSIOND_DATA_DIR,
+    databaseURL: e.SESSIOND_DATABASE_URL,
+    redisURL: e.SESSIOND_REDIS_URL,
+    secret: e.SESSIOND_SECRET,
+    issuer: (e.SESSIOND_ISSUER ?? `http://${e.SESSIOND_HOST}:${e.SESSIOND_PORT}`).replace(/\/$/, ''),
+    audience: e.SESSIOND_AUDIENCE,
+    accessTokenTTLSeconds: e.SESSIOND_ACCESS_TOKEN_TTL_MINUTES * 60,
+    sessionLifetimeSeconds: e.SESSIOND_REFRESH_TOKEN_TTL_DAYS * 86_400,
+    idleTimeoutSeconds: e.SESSIOND_IDLE_TIMEOUT_MINUTES * 60,
+    trustedIdleTimeoutSeconds: e.SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES * 60,
+    refreshGraceSeconds: e.SESSIOND_REFRESH_GRACE_SECONDS,
+    passwordMinLength: e.SESSIOND_PASSWORD_MIN_LENGTH,
+    loginLimitPerIP: e.SESSIOND_LOGIN_LIMIT_PER_IP,
+    loginLimitPerAccount: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT,
+    adminAPIKeys: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
+    clients: Object.freeze(e.SESSIOND_CLIENTS),
+    resourceServers: Object.freeze(resourceServers),
+    logLevel: e.SESSIOND_LOG_LEVEL,
+    webhookURLs: Object.freeze(e.SESSIOND_WEBHOOK_URLS ?? []),
+    webhookSecret: e.SESSIOND_WEBHOOK_SECRET,
+    corsOrigins: Object.freeze(e.SESSIOND_CORS_ORIGINS ?? []),
+    bodyLimitBytes: e.SESSIOND_BODY_LIMIT_BYTES,
+    sweepIntervalSeconds: e.SESSIOND_SWEEP_INTERVAL_SECONDS,
+    trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
+  };
+  return Object.freeze(config);
+}

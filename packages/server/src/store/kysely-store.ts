@@ -1,0 +1,469 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Dialect } from './migrations.js';
+import type { DeviceRecord, LogRecord, NewLogEntry, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './records.js';
+import {
+  fromLogEntry,
+  fromSession,
+  toDevice,
+  toLog,
+  toRefreshToken,
+  toSession,
+  toSigningKey,
+  toUser,
+} from './row-mappers.js';
+import type { Database } from './schema.js';
+import {
+  type DeviceSighting,
+  EmailTakenError,
+  type EndSessionInput,
+  type EndSessionsInput,
+  type RotateRefreshTokenInput,
+  type RotationOutcome,
+  type SessionStore,
+} from './session-store.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** Thrown inside a transaction to roll it back and report an outcome instead of an error. */
+class Rollback<T> {
+  constructor(readonly outcome: T) {}
+}
+
+/**
+ * The SessionStore on Kysely. It speaks only SQL both SQLite (3.35+) and PostgreSQL accept:
+ * compare-and-set UPDATE ... RETURNING decides every race, so no dialect needs row locks.
+ */
+export class KyselySessionStore implements SessionStore {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  get dialect(): Dialect {
+    return this.#dialect;
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      await this.#db.insertInto('users').values(user).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTakenError(`email already registered`);
+      throw error;
+    }
+  }
+
+  async findUserByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = await this.#db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findUserById(id: string): Promise<UserRecord | undefined> {
+    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }> {
+    const { now, ip, ...fields } = sighting;
+    const inserted = await this.#db
+      .insertInto('devices')
+      .values({ ...fields, lastIp: ip, trusted: 0, trustedAt: null, firstSeenAt: now, lastSeenAt: now })
+      .onConflict((conflict) => conflict.columns(['userId', 'id']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { device: toDevice(inserted), isNew: true };
+    const updated = await this.#db
+      .updateTable('devices')
+      .set({
+        lastSeenAt: now,
+        lastIp: ip,
+        userAgent: fields.userAgent,
+        browser: fields.browser,
+        os: fields.os,
+        deviceType: fields.deviceType,
+        // A client that stops sending a name keeps the one it sent before.
+        ...(fields.name !== null ? { name: fields.name } : {}),
+        ...(fields.platform !== null ? { platform: fields.platform } : {}),
+      })
+      .where('userId', '=', sighting.userId)
+      .where('id', '=', sighting.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { device: toDevice(updated), isNew: false };
+  }
+
+  async findDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('userId', '=', userId)
+      .where('id', '=', deviceId)
+      .executeTakeFirst();
+    return row && toDevice(row);
+  }
+
+  async listDevices(userId: string): Promise<DeviceRecord[]> {
+    const rows = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('userId', '=', userId)
+      .orderBy('lastSeenAt', 'desc')
+      .execute();
+    return rows.map(toDevice);
+  }
+
+  async setDeviceTrust(
+    userId: string,
+    deviceId: string,
+    trusted: boolean,
+    log: NewLogEntry,
+  ): Promise<DeviceRecord | undefined> {
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('devices')
+        .set({ trusted: trusted ? 1 : 0, trustedAt: trusted ? log.createdAt : null })
+        .where('userId', '=', userId)
+        .where('id', '=', deviceId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await insertLog(trx, log);
+      return toDevice(row);
+    });
+  }
+
+  async deleteDevice(userId: string, deviceId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('devices')
+      .where('userId', '=', userId)
+      .where('id', '=', deviceId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async createSession(input: {
+    session: SessionRecord;
+    refreshToken: { id: string; sessionId: string; tokenHash: string; createdAt: number };
+    logs: NewLogEntry[];
+  }): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.insertInto('sessions').values(fromSession(input.session)).execute();
+      await trx
+        .insertInto('refreshTokens')
+        .values({ ...input.refreshToken, status: 'active', rotatedAt: null, successorId: null, successorSealed: null })
+        .execute();
+      for (const log of input.logs) await insertLog(trx, log);
+    });
+  }
+
+  async findSession(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.#db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  async listLiveSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('userId', '=', userId)
+      .where('endedAt', 'is', null)
+      .where('idleExpiresAt', '>', now)
+      .where('expiresAt', '>', now)
+      .orderBy('createdAt', 'desc')
+      .execute();
+    return rows.map(toSession);
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('refreshTokens')
+      .selectAll()
+      .where('tokenHash', '=', tokenHash)
+      .executeTakeFirst();
+    return row && toRefreshToken(row);
+  }
+
+  async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<RotationOutcome> {
+    const { now } = input;
+    try {
+      return await this.#db.transaction().execute(async (trx): Promise<RotationOutcome> => {
+        const won = await trx
+          .updateTable('refreshTokens')
+          .set({
+            status: 'rotated',
+            rotatedAt: now,
+            successorId: input.successor.id,
+            successorSealed: input.successor.sealed,
+          })
+          .where('tokenHash', '=', input.tokenHash)
+          .where('status', '=', 'active')
+          .returning(['id', 'sessionId'])
+          .executeTakeFirst();
+        if (won) return rotateWinner(trx, won, input);
+        return classifyLoser(trx, input);
+      });
+    } catch (error) {
+      if (error instanceof Rollback) return error.outcome as RotationOutcome;
+      throw error;
+    }
+  }
+
+  async endSession(input: EndSessionInput): Promise<SessionRecord | undefined> {
+    return this.#db.transaction().execute((trx) => endLiveSession(trx, input));
+  }
+
+  async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
+    return this.#db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('sessions').select('id').where('userId', '=', input.userId).where('endedAt', 'is', null);
+      if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId);
+      if (input.deviceId) query = query.where('deviceId', '=', input.deviceId);
+      const ended: SessionRecord[] = [];
+      for (const { id } of await query.execute()) {
+        const session = await endLiveSession(trx, {
+          sessionId: id,
+          reason: input.reason,
+          now: input.now,
+          log: undefined,
+        });
+        if (!session) continue;
+        await insertLog(trx, input.log(session));
+        ended.push(session);
+      }
+      return ended;
+    });
+  }
+
+  async recordActivity(
+    sessionId: string,
+    input: { now: number; idleExpiresAt: number; ip: string | null },
+  ): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('sessions')
+      .set({ lastActivityAt: input.now, idleExpiresAt: input.idleExpiresAt, ip: input.ip })
+      .where('id', '=', sessionId)
+      .where('endedAt', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async recordStepUp(
+    sessionId: string,
+    input: { acr: 'aal1' | 'aal2'; authTime: number; log: NewLogEntry },
+  ): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('sessions')
+        .set({ acr: input.acr, authTime: input.authTime, stepUpRequired: 0 })
+        .where('id', '=', sessionId)
+        .where('endedAt', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await insertLog(trx, input.log);
+      return true;
+    });
+  }
+
+  async listTimedOutSessions(now: number, limit: number): Promise<SessionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('endedAt', 'is', null)
+      .where((eb) => eb.or([eb('idleExpiresAt', '<=', now), eb('expiresAt', '<=', now)]))
+      .limit(limit)
+      .execute();
+    return rows.map(toSession);
+  }
+
+  async forgetExpiredSuccessors(rotatedBefore: number): Promise<number> {
+    const result = await this.#db
+      .updateTable('refreshTokens')
+      .set({ successorSealed: null })
+      .where('successorSealed', 'is not', null)
+      .where('rotatedAt', '<', rotatedBefore)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async appendLog(entry: NewLogEntry): Promise<void> {
+    await insertLog(this.#db, entry);
+  }
+
+  async listLogs(query: { userId: string; limit: number; beforeId?: number }): Promise<LogRecord[]> {
+    let select = this.#db.selectFrom('sessionLogs').selectAll().where('userId', '=', query.userId);
+    if (query.beforeId !== undefined) select = select.where('id', '<', query.beforeId);
+    const rows = await select.orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(toLog);
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.#db.selectFrom('signingKeys').selectAll().orderBy('createdAt', 'asc').execute();
+    return rows.map(toSigningKey);
+  }
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.updateTable('signingKeys').set({ retiredAt: key.createdAt }).where('retiredAt', 'is', null).execute();
+      await trx
+        .insertInto('signingKeys')
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          publicJwk: key.publicJWK,
+          privateKeySealed: key.privateKeySealed,
+          createdAt: key.createdAt,
+          retiredAt: key.retiredAt,
+        })
+        .execute();
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.selectFrom('users').select('id').limit(1).execute();
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}
+
+async function insertLog(db: Executor, entry: NewLogEntry): Promise<void> {
+  await db.insertInto('sessionLogs').values(fromLogEntry(entry)).execute();
+}
+
+async function rotateWinner(
+  trx: Transaction<Database>,
+  won: { id: string; sessionId: string },
+  input: RotateRefreshTokenInput,
+): Promise<RotationOutcome> {
+  const { now } = input;
+  // Only a session that is live right now may slide; a timed-out one is reported, not revived.
+  const slid = await trx
+    .updateTable('sessions')
+    .set((eb) => ({
+      lastActivityAt: now,
+      idleExpiresAt: input.idleExpiresAt,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      refreshCount: eb('refreshCount', '+', 1),
+    }))
+    .where('id', '=', won.sessionId)
+    .where('endedAt', 'is', null)
+    .where('idleExpiresAt', '>', now)
+    .where('expiresAt', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+  if (!slid) {
+    const row = await trx.selectFrom('sessions').selectAll().where('id', '=', won.sessionId).executeTakeFirstOrThrow();
+    throw new Rollback<RotationOutcome>({ kind: 'session_ended', session: toSession(row) });
+  }
+  const session = toSession(slid);
+  await trx
+    .insertInto('refreshTokens')
+    .values({
+      id: input.successor.id,
+      sessionId: session.id,
+      tokenHash: input.successor.tokenHash,
+      status: 'active',
+      createdAt: now,
+      rotatedAt: null,
+      successorId: null,
+      successorSealed: null,
+    })
+    .execute();
+  // The predecessor's copy of this token is no longer needed once this token is used.
+  await trx.updateTable('refreshTokens').set({ successorSealed: null }).where('successorId', '=', won.id).execute();
+  await insertLog(trx, refreshLog(session, input, { success: true }));
+  return { kind: 'rotated', session };
+}
+
+async function classifyLoser(trx: Transaction<Database>, input: RotateRefreshTokenInput): Promise<RotationOutcome> {
+  const { now } = input;
+  const tokenRow = await trx
+    .selectFrom('refreshTokens')
+    .selectAll()
+    .where('tokenHash', '=', input.tokenHash)
+    .executeTakeFirst();
+  if (!tokenRow) return { kind: 'not_found' };
+  const token = toRefreshToken(tokenRow);
+  const sessionRow = await trx.selectFrom('sessions').selectAll().where('id', '=', token.sessionId).executeTakeFirst();
+  if (!sessionRow) return { kind: 'not_found' };
+  const session = toSession(sessionRow);
+  if (session.endedAt !== null || token.status === 'revoked') return { kind: 'session_ended', session };
+
+  const inGrace = token.rotatedAt !== null && now - token.rotatedAt < input.graceMs;
+  if (inGrace && token.successorSealed && token.successorId) {
+    const successor = await trx
+      .selectFrom('refreshTokens')
+      .select('status')
+      .where('id', '=', token.successorId)
+      .executeTakeFirst();
+    if (successor?.status === 'active') {
+      await insertLog(trx, refreshLog(session, input, { success: true, detail: { grace: true } }));
+      return { kind: 'grace', session, successorSealed: token.successorSealed };
+    }
+  }
+
+  // Reuse is theft: a replaced token came back outside the one honest case. Revoke the whole
+  // session (every generation of its refresh token) and record it, in this transaction.
+  const ended = await endLiveSession(trx, {
+    sessionId: session.id,
+    reason: 'refresh_token_reused',
+    now,
+    log: {
+      ...refreshLog(session, input, { success: false }),
+      action: 'refresh_reuse_detected',
+      error: 'refresh_token_reused',
+      actor: 'system',
+      detail: { rotated_at: token.rotatedAt, grace_ms: input.graceMs },
+    },
+  });
+  return { kind: 'reused', session: ended ?? session };
+}
+
+function refreshLog(
+  session: SessionRecord,
+  input: RotateRefreshTokenInput,
+  outcome: { success: boolean; detail?: Record<string, unknown> },
+): NewLogEntry {
+  return {
+    action: 'refresh',
+    success: outcome.success,
+    userId: session.userId,
+    sessionId: session.id,
+    deviceId: session.deviceId,
+    ip: input.ip,
+    userAgent: input.userAgent,
+    detail: outcome.detail ?? null,
+    createdAt: input.now,
+  };
+}
+
+async function endLiveSession(
+  trx: Transaction<Database>,
+  input: Omit<EndSessionInput, 'log'> & { log: NewLogEntry | undefined },
+): Promise<SessionRecord | undefined> {
+  const row = await trx
+    .updateTable('sessions')
+    .set({ endedAt: input.now, endReason: input.reason })
+    .where('id', '=', input.sessionId)
+    .where('endedAt', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await trx
+    .updateTable('refreshTokens')
+    .set({ status: 'revoked', successorSealed: null })
+    .where('sessionId', '=', input.sessionId)
+    .where('status', '!=', 'revoked')
+    .execute();
+  if (input.log) await insertLog(trx, input.log);
+  return toSession(row);
+}
+
+/** SQLite reports SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY; PostgreSQL reports SQLSTATE 23505. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}

@@ -1,0 +1,116 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * One set of migrations for both dialects; the only difference is how an auto-increment key
+ * is spelled. Migrations are code (not files) so the bundle carries them. Never edit a shipped
+ * migration: add a new one.
+ */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001_initial': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('email', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('devices')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('platform', 'text')
+          .addColumn('browser', 'text')
+          .addColumn('os', 'text')
+          .addColumn('device_type', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('trusted', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('trusted_at', 'bigint')
+          .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_ip', 'text')
+          .addPrimaryKeyConstraint('devices_pk', ['user_id', 'id'])
+          .execute();
+
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('acr', 'text', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('auth_time', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_activity_at', 'bigint', (c) => c.notNull())
+          .addColumn('idle_expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('ended_at', 'bigint')
+          .addColumn('end_reason', 'text')
+          .addColumn('step_up_required', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('refresh_count', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('sessions_user_idx').on('sessions').columns(['user_id', 'ended_at']).execute();
+        await db.schema
+          .createIndex('sessions_live_idle_idx')
+          .on('sessions')
+          .columns(['ended_at', 'idle_expires_at'])
+          .execute();
+
+        await db.schema
+          .createTable('refresh_tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('rotated_at', 'bigint')
+          .addColumn('successor_id', 'text')
+          .addColumn('successor_sealed', 'text')
+          .execute();
+        await db.schema.createIndex('refresh_tokens_session_idx').on('refresh_tokens').column('session_id').execute();
+        await db.schema
+          .createIndex('refresh_tokens_successor_idx')
+          .on('refresh_tokens')
+          .column('successor_id')
+          .execute();
+
+        await db.schema
+          .createTable('session_logs')
+          .addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('user_id', 'text')
+          .addColumn('session_id', 'text')
+          .addColumn('device_id', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('success', 'integer', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('actor', 'text')
+          .addColumn('detail', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('session_logs_user_idx').on('session_logs').columns(['user_id', 'id']).execute();
+
+        await db.schema
+          .createTable('signing_keys')
+          .addColumn('kid', 'text', (c) => c.primaryKey())
+          .addColumn('alg', 'text', (c) => c.notNull())
+          .addColumn('public_jwk', 'text', (c) => c.notNull())
+          .addColumn('private_key_sealed', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('retired_at', 'bigint')
+          .execute();
+      },
+    },
+  };
+  return { getMigrations: async () => migrations };
+}

@@ -1,0 +1,100 @@
+import type { Actor, AssuranceLevel, LogAction, SessionEndReason } from '@sessiond/protocol';
+
+/** Domain records as the services see them. Times are epoch milliseconds. */
+
+export interface UserRecord {
+  id: string;
+  /** Normalised (trimmed, lower-cased, NFC). */
+  email: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface DeviceRecord {
+  userId: string;
+  id: string;
+  name: string | null;
+  platform: string | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: string | null;
+  userAgent: string | null;
+  trusted: boolean;
+  trustedAt: number | null;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  lastIP: string | null;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  deviceId: string;
+  clientId: string;
+  acr: AssuranceLevel;
+  ip: string | null;
+  userAgent: string | null;
+  authTime: number;
+  createdAt: number;
+  lastActivityAt: number;
+  /** Sliding: moved forward by refresh and touch. */
+  idleExpiresAt: number;
+  /** Absolute: fixed at creation. */
+  expiresAt: number;
+  endedAt: number | null;
+  endReason: SessionEndReason | null;
+  stepUpRequired: boolean;
+  refreshCount: number;
+}
+
+export type RefreshTokenStatus = 'active' | 'rotated' | 'revoked';
+
+export interface RefreshTokenRecord {
+  id: string;
+  sessionId: string;
+  /** SHA-256 of the token; the token itself is never stored. */
+  tokenHash: string;
+  status: RefreshTokenStatus;
+  createdAt: number;
+  rotatedAt: number | null;
+  successorId: string | null;
+  /** The successor token, encrypted, kept only during the grace window. */
+  successorSealed: string | null;
+}
+
+export interface NewRefreshToken {
+  id: string;
+  sessionId: string;
+  tokenHash: string;
+  createdAt: number;
+}
+
+export interface NewLogEntry {
+  action: LogAction;
+  success: boolean;
+  error?: string | null;
+  userId: string | null;
+  sessionId?: string | null;
+  deviceId?: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  actor?: Actor | null;
+  /** Small JSON-serialisable details (reason, grace, ...). Never secrets. */
+  detail?: Record<string, unknown> | null;
+  createdAt: number;
+}
+
+export interface LogRecord extends Required<Omit<NewLogEntry, 'detail'>> {
+  id: number;
+  detail: Record<string, unknown> | null;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  publicJWK: string;
+  privateKeySealed: string;
+  createdAt: number;
+  /** When a newer key replaced it; it stays published while tokens it signed can live. */
+  retiredAt: number | null;
+}

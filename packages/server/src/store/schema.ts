@@ -1,0 +1,74 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes as Kysely sees them (camelCase here, snake_case in SQL via CamelCasePlugin).
+ * Booleans are 0/1 integers and times epoch-ms integers, identical on SQLite and PostgreSQL.
+ */
+export interface Database {
+  users: { id: string; email: string; passwordHash: string; createdAt: number };
+  devices: {
+    userId: string;
+    id: string;
+    name: string | null;
+    platform: string | null;
+    browser: string | null;
+    os: string | null;
+    deviceType: string | null;
+    userAgent: string | null;
+    trusted: number;
+    trustedAt: number | null;
+    firstSeenAt: number;
+    lastSeenAt: number;
+    lastIp: string | null;
+  };
+  sessions: {
+    id: string;
+    userId: string;
+    deviceId: string;
+    clientId: string;
+    acr: string;
+    ip: string | null;
+    userAgent: string | null;
+    authTime: number;
+    createdAt: number;
+    lastActivityAt: number;
+    idleExpiresAt: number;
+    expiresAt: number;
+    endedAt: number | null;
+    endReason: string | null;
+    stepUpRequired: number;
+    refreshCount: number;
+  };
+  refreshTokens: {
+    id: string;
+    sessionId: string;
+    tokenHash: string;
+    status: string;
+    createdAt: number;
+    rotatedAt: number | null;
+    successorId: string | null;
+    successorSealed: string | null;
+  };
+  sessionLogs: {
+    id: Generated<number>;
+    userId: string | null;
+    sessionId: string | null;
+    deviceId: string | null;
+    action: string;
+    success: number;
+    error: string | null;
+    ip: string | null;
+    userAgent: string | null;
+    actor: string | null;
+    detail: string | null;
+    createdAt: number;
+  };
+  signingKeys: {
+    kid: string;
+    alg: string;
+    publicJwk: string;
+    privateKeySealed: string;
+    createdAt: number;
+    retiredAt: number | null;
+  };
+}

@@ -1,0 +1,149 @@
+import type { AssuranceLevel, SessionEndReason } from '@sessiond/protocol';
+import type {
+  DeviceRecord,
+  LogRecord,
+  NewLogEntry,
+  NewRefreshToken,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './records.js';
+
+/** Everything the store needs to know about a sign-in from a device. */
+export interface DeviceSighting {
+  userId: string;
+  id: string;
+  name: string | null;
+  platform: string | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  now: number;
+}
+
+export interface RotateRefreshTokenInput {
+  tokenHash: string;
+  /** The would-be successor; stored only if this caller wins the rotation. */
+  successor: { id: string; tokenHash: string; sealed: string };
+  now: number;
+  graceMs: number;
+  /** Where the session's idle deadline moves to on a successful rotation. */
+  idleExpiresAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * - `rotated`: this caller won; the successor it passed in is now the live token.
+ * - `grace`: the token was rotated less than `graceMs` ago and its successor is still unused;
+ *   the caller gets that same successor (sealed) so honest races converge on one token.
+ * - `reused`: any other presentation of a replaced token. The session has been revoked.
+ * - `session_ended`: the token belongs to a session that already ended.
+ * - `not_found`: no such token.
+ */
+export type RotationOutcome =
+  | { kind: 'rotated'; session: SessionRecord }
+  | { kind: 'grace'; session: SessionRecord; successorSealed: string }
+  | { kind: 'reused'; session: SessionRecord }
+  | { kind: 'session_ended'; session: SessionRecord }
+  | { kind: 'not_found' };
+
+export interface EndSessionInput {
+  sessionId: string;
+  reason: SessionEndReason;
+  now: number;
+  /** Written in the same transaction, only if this call is the one that ends the session. */
+  log: NewLogEntry;
+}
+
+export interface EndSessionsInput {
+  userId: string;
+  reason: SessionEndReason;
+  now: number;
+  /** Keep this session live (revoke-all "keep current"). */
+  exceptSessionId?: string;
+  /** Only the sessions on this device (forgetting a device). */
+  deviceId?: string;
+  /** The log row for each session ended. */
+  log: (session: SessionRecord) => NewLogEntry;
+}
+
+/**
+ * Storage, named after domain operations. Each method is atomic on its own; where concurrent
+ * callers race, the contract says who wins. Every write is durable when the promise resolves.
+ * The conformance suite in test/store/ holds each implementation to these contracts.
+ */
+export interface SessionStore {
+  /** Inserts a user. Rejects with EmailTakenError if the (normalised) email exists. */
+  createUser(user: UserRecord): Promise<void>;
+  findUserByEmail(email: string): Promise<UserRecord | undefined>;
+  findUserById(id: string): Promise<UserRecord | undefined>;
+
+  /**
+   * Records a sign-in from a device: inserts it if this user never used it (`isNew: true`),
+   * else refreshes its last-seen fields. Of concurrent first sightings exactly one is new.
+   */
+  recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }>;
+  findDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined>;
+  listDevices(userId: string): Promise<DeviceRecord[]>;
+  /** Sets trust and writes the log row in one transaction; undefined if no such device. */
+  setDeviceTrust(
+    userId: string,
+    deviceId: string,
+    trusted: boolean,
+    log: NewLogEntry,
+  ): Promise<DeviceRecord | undefined>;
+  /** Deletes the device record; false if it did not exist. */
+  deleteDevice(userId: string, deviceId: string): Promise<boolean>;
+
+  /** Inserts a session, its first refresh token and its log rows in one transaction. */
+  createSession(input: { session: SessionRecord; refreshToken: NewRefreshToken; logs: NewLogEntry[] }): Promise<void>;
+  findSession(id: string): Promise<SessionRecord | undefined>;
+  /** Sessions not ended and not past either deadline at `now`, newest first. */
+  listLiveSessions(userId: string, now: number): Promise<SessionRecord[]>;
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+
+  /**
+   * Rotates a refresh token: marks it rotated, stores the successor, slides the session and
+   * logs `refresh`, in one transaction. Of concurrent callers with the same token exactly one
+   * gets `rotated`; the others get `grace` (inside the window) with that winner's successor.
+   * A replaced token presented any other way revokes the session and logs
+   * `refresh_reuse_detected` in the same transaction (`reused`).
+   */
+  rotateRefreshToken(input: RotateRefreshTokenInput): Promise<RotationOutcome>;
+
+  /**
+   * Ends a live session, revokes its refresh tokens and writes the log row, in one transaction.
+   * Returns the ended session, or undefined if it was already ended (exactly one caller wins).
+   */
+  endSession(input: EndSessionInput): Promise<SessionRecord | undefined>;
+  /** endSession for each live session of a user that matches; returns those it ended. */
+  endSessions(input: EndSessionsInput): Promise<SessionRecord[]>;
+  /** Slides the idle deadline of a live session; false if the session has ended. */
+  recordActivity(sessionId: string, input: { now: number; idleExpiresAt: number; ip: string | null }): Promise<boolean>;
+  /** Raises the session's assurance after step-up, clears the step-up flag, logs, atomically. */
+  recordStepUp(sessionId: string, input: { acr: AssuranceLevel; authTime: number; log: NewLogEntry }): Promise<boolean>;
+  /** Live (not ended) sessions whose idle or absolute deadline is at or before `now`. */
+  listTimedOutSessions(now: number, limit: number): Promise<SessionRecord[]>;
+  /** Drops sealed successors of tokens rotated before `rotatedBefore` (grace window over). */
+  forgetExpiredSuccessors(rotatedBefore: number): Promise<number>;
+
+  appendLog(entry: NewLogEntry): Promise<void>;
+  /** A user's log, newest first, strictly older than `beforeId` when given. */
+  listLogs(query: { userId: string; limit: number; beforeId?: number }): Promise<LogRecord[]>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Adds a key and marks every other unretired key retired at `key.createdAt`, atomically. */
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  /** Readiness probe: a trivial round trip. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class EmailTakenError extends Error {
+  override readonly name = 'EmailTakenError';
+}
