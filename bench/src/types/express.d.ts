@@ -46,9 +46,9 @@ declare module 'express-session' {
 
 declare module 'express-session-better-sqlite3' {
   import type { Database } from 'better-sqlite3';
-  import type session from 'express-session';
+  import type { Store } from 'express-session';
 
   /** Creates the express_session table and returns a Store class bound to the database. */
-  function sqliteStore(expressSession: typeof session, db: Database): new () => session.Store;
+  function sqliteStore(expressSession: { Store: typeof Store }, db: Database): new () => Store;
   export default sqliteStore;
 }

@@ -48,3 +48,25 @@ export const LOG_ACTIONS = [
 ] as const;
 
 export type LogAction = (typeof LOG_ACTIONS)[number];
+
+/** Payload of every lifecycle event; times are ISO 8601. */
+export interface LifecycleEvent {
+  user_id: string | null;
+  session_id: string | null;
+  device_id: string | null;
+  at: string;
+}
+
+export interface EventPayloads {
+  'session.created': LifecycleEvent & { client_id: string; new_device: boolean };
+  'session.refreshed': LifecycleEvent;
+  /** `access_valid_until`: the latest `exp` of an access token this session may still present. */
+  'session.revoked': LifecycleEvent & { reason: SessionEndReason; actor: Actor; access_valid_until: string };
+  'session.expired': LifecycleEvent & { reason: 'idle_timeout' | 'absolute_timeout' };
+  'session.step_up': LifecycleEvent;
+  'refresh_token.reused': LifecycleEvent & { ip: string | null };
+  'device.new': LifecycleEvent & { ip: string | null; user_agent: string | null };
+  'device.trusted': LifecycleEvent & { trusted: boolean };
+  'device.forgotten': LifecycleEvent;
+  'login.failed': LifecycleEvent & { ip: string | null };
+}

@@ -1,7 +1,14 @@
-export { ERROR_CODES, ERROR_STATUS, isErrorCode, OAUTH_ERROR_CODES } from './errors.js';
 export type { ErrorBody, ErrorCode, OAuthErrorCode } from './errors.js';
+export { ERROR_CODES, ERROR_STATUS, isErrorCode, OAUTH_ERROR_CODES } from './errors.js';
+export type {
+  Actor,
+  EventName,
+  EventPayloads,
+  LifecycleEvent,
+  LogAction,
+  SessionEndReason,
+} from './events.js';
 export { EVENT_NAMES, LOG_ACTIONS } from './events.js';
-export type { Actor, EventName, LogAction, SessionEndReason } from './events.js';
 export type {
   AccessTokenClaims,
   ActiveSession,

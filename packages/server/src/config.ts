@@ -6,14 +6,12 @@ import { z } from 'zod';
  * the documentation; docs/configuration.md repeats them for operators.
  */
 
-const list = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item.length > 0),
-  );
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 

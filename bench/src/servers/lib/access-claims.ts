@@ -21,7 +21,11 @@ export interface AccessClaims {
   acr: 'aal1';
 }
 
-export function newAccessClaims(subject: { userId: string; sessionId: string; deviceId: string }): AccessClaims {
+export function newAccessClaims(subject: {
+  userId: string;
+  sessionId: string;
+  deviceId: string;
+}): AccessClaims {
   const now = Math.floor(Date.now() / 1000);
   return {
     iss: ISSUER,

@@ -4,7 +4,10 @@ import type { Server } from 'node:http';
 const HOST = '127.0.0.1';
 
 /** Listens on 127.0.0.1:port, prints one ready line for the harness log, exits on SIGTERM. */
-export async function listenAndAnnounce(server: Server, options: { name: string; port: number }): Promise<void> {
+export async function listenAndAnnounce(
+  server: Server,
+  options: { name: string; port: number },
+): Promise<void> {
   // Keep-alive longer than any benchmark run so autocannon's connections are never reset mid-run.
   server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {

@@ -24,7 +24,11 @@ export function signRS256(header: JWTHeader, payload: object, privateKey: KeyObj
  * Verifies one token and returns its payload, or null when anything is off: shape, header
  * (alg pinned to RS256 and the expected kid, so no alg confusion), signature, or JSON.
  */
-export function verifyRS256(token: string, publicKey: KeyObject, kid: string): Record<string, unknown> | null {
+export function verifyRS256(
+  token: string,
+  publicKey: KeyObject,
+  kid: string,
+): Record<string, unknown> | null {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];

@@ -1,6 +1,14 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Dialect } from './migrations.js';
-import type { DeviceRecord, LogRecord, NewLogEntry, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './records.js';
+import type {
+  DeviceRecord,
+  LogRecord,
+  NewLogEntry,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './records.js';
 import {
   fromLogEntry,
   fromSession,
@@ -117,19 +125,26 @@ export class KyselySessionStore implements SessionStore {
   async setDeviceTrust(
     userId: string,
     deviceId: string,
-    trusted: boolean,
-    log: NewLogEntry,
+    input: { trusted: boolean; idleTimeoutMs: number; log: NewLogEntry },
   ): Promise<DeviceRecord | undefined> {
+    const now = input.log.createdAt;
     return this.#db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('devices')
-        .set({ trusted: trusted ? 1 : 0, trustedAt: trusted ? log.createdAt : null })
+        .set({ trusted: input.trusted ? 1 : 0, trustedAt: input.trusted ? now : null })
         .where('userId', '=', userId)
         .where('id', '=', deviceId)
         .returningAll()
         .executeTakeFirst();
       if (!row) return undefined;
-      await insertLog(trx, log);
+      await trx
+        .updateTable('sessions')
+        .set({ idleTimeoutMs: input.idleTimeoutMs })
+        .where('userId', '=', userId)
+        .where('deviceId', '=', deviceId)
+        .where('endedAt', 'is', null)
+        .execute();
+      await insertLog(trx, input.log);
       return toDevice(row);
     });
   }
@@ -152,7 +167,13 @@ export class KyselySessionStore implements SessionStore {
       await trx.insertInto('sessions').values(fromSession(input.session)).execute();
       await trx
         .insertInto('refreshTokens')
-        .values({ ...input.refreshToken, status: 'active', rotatedAt: null, successorId: null, successorSealed: null })
+        .values({
+          ...input.refreshToken,
+          status: 'active',
+          rotatedAt: null,
+          successorId: null,
+          successorSealed: null,
+        })
         .execute();
       for (const log of input.logs) await insertLog(trx, log);
     });
@@ -216,7 +237,11 @@ export class KyselySessionStore implements SessionStore {
 
   async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
     return this.#db.transaction().execute(async (trx) => {
-      let query = trx.selectFrom('sessions').select('id').where('userId', '=', input.userId).where('endedAt', 'is', null);
+      let query = trx
+        .selectFrom('sessions')
+        .select('id')
+        .where('userId', '=', input.userId)
+        .where('endedAt', 'is', null);
       if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId);
       if (input.deviceId) query = query.where('deviceId', '=', input.deviceId);
       const ended: SessionRecord[] = [];
@@ -237,31 +262,78 @@ export class KyselySessionStore implements SessionStore {
 
   async recordActivity(
     sessionId: string,
-    input: { now: number; idleExpiresAt: number; ip: string | null },
-  ): Promise<boolean> {
-    const result = await this.#db
+    input: { now: number; ip: string | null },
+  ): Promise<SessionRecord | undefined> {
+    const row = await this.#db
       .updateTable('sessions')
-      .set({ lastActivityAt: input.now, idleExpiresAt: input.idleExpiresAt, ip: input.ip })
-      .where('id', '=', sessionId)
-      .where('endedAt', 'is', null)
+      .set((eb) => ({
+        lastActivityAt: input.now,
+        idleExpiresAt: eb(eb.val(input.now), '+', eb.ref('idleTimeoutMs')),
+        ip: input.ip,
+      }))
+      .where((eb) => liveAt(eb, sessionId, input.now))
+      .returningAll()
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return row && toSession(row);
   }
 
-  async recordStepUp(
-    sessionId: string,
-    input: { acr: 'aal1' | 'aal2'; authTime: number; log: NewLogEntry },
-  ): Promise<boolean> {
+  async requireStepUp(sessionId: string, log: NewLogEntry): Promise<boolean> {
     return this.#db.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('sessions')
-        .set({ acr: input.acr, authTime: input.authTime, stepUpRequired: 0 })
+        .set({ stepUpRequired: 1 })
         .where('id', '=', sessionId)
         .where('endedAt', 'is', null)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return false;
-      await insertLog(trx, input.log);
+      await insertLog(trx, log);
       return true;
+    });
+  }
+
+  async recordStepUp(
+    sessionId: string,
+    input: {
+      acr: 'aal1' | 'aal2';
+      now: number;
+      successor: { id: string; tokenHash: string; sealed: string };
+      log: NewLogEntry;
+    },
+  ): Promise<SessionRecord | undefined> {
+    const { now } = input;
+    return this.#db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('sessions')
+        .set((eb) => ({
+          acr: input.acr,
+          authTime: now,
+          stepUpRequired: 0,
+          lastActivityAt: now,
+          idleExpiresAt: eb(eb.val(now), '+', eb.ref('idleTimeoutMs')),
+        }))
+        .where((eb) => liveAt(eb, sessionId, now))
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const replaced = await trx
+        .updateTable('refreshTokens')
+        .set({
+          status: 'rotated',
+          rotatedAt: now,
+          successorId: input.successor.id,
+          successorSealed: input.successor.sealed,
+        })
+        .where('sessionId', '=', sessionId)
+        .where('status', '=', 'active')
+        .returning('id')
+        .execute();
+      await insertSuccessor(trx, sessionId, input.successor, now);
+      await forgetSealedCopies(
+        trx,
+        replaced.map((token) => token.id),
+      );
+      await insertLog(trx, input.log);
+      return toSession(row);
     });
   }
 
@@ -304,7 +376,11 @@ export class KyselySessionStore implements SessionStore {
 
   async addSigningKey(key: SigningKeyRecord): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
-      await trx.updateTable('signingKeys').set({ retiredAt: key.createdAt }).where('retiredAt', 'is', null).execute();
+      await trx
+        .updateTable('signingKeys')
+        .set({ retiredAt: key.createdAt })
+        .where('retiredAt', 'is', null)
+        .execute();
       await trx
         .insertInto('signingKeys')
         .values({
@@ -332,6 +408,47 @@ async function insertLog(db: Executor, entry: NewLogEntry): Promise<void> {
   await db.insertInto('sessionLogs').values(fromLogEntry(entry)).execute();
 }
 
+/** Not ended, and neither deadline reached at `now`. */
+function liveAt(eb: ExpressionBuilder<Database, 'sessions'>, sessionId: string, now: number) {
+  return eb.and([
+    eb('id', '=', sessionId),
+    eb('endedAt', 'is', null),
+    eb('idleExpiresAt', '>', now),
+    eb('expiresAt', '>', now),
+  ]);
+}
+
+async function insertSuccessor(
+  trx: Transaction<Database>,
+  sessionId: string,
+  successor: { id: string; tokenHash: string },
+  now: number,
+): Promise<void> {
+  await trx
+    .insertInto('refreshTokens')
+    .values({
+      id: successor.id,
+      sessionId,
+      tokenHash: successor.tokenHash,
+      status: 'active',
+      createdAt: now,
+      rotatedAt: null,
+      successorId: null,
+      successorSealed: null,
+    })
+    .execute();
+}
+
+/** Drops the sealed copies predecessors keep of these tokens (they are now used or replaced). */
+async function forgetSealedCopies(trx: Transaction<Database>, tokenIds: string[]): Promise<void> {
+  if (tokenIds.length === 0) return;
+  await trx
+    .updateTable('refreshTokens')
+    .set({ successorSealed: null })
+    .where('successorId', 'in', tokenIds)
+    .execute();
+}
+
 async function rotateWinner(
   trx: Transaction<Database>,
   won: { id: string; sessionId: string },
@@ -343,42 +460,34 @@ async function rotateWinner(
     .updateTable('sessions')
     .set((eb) => ({
       lastActivityAt: now,
-      idleExpiresAt: input.idleExpiresAt,
+      idleExpiresAt: eb(eb.val(now), '+', eb.ref('idleTimeoutMs')),
       ip: input.ip,
       userAgent: input.userAgent,
       refreshCount: eb('refreshCount', '+', 1),
     }))
-    .where('id', '=', won.sessionId)
-    .where('endedAt', 'is', null)
-    .where('idleExpiresAt', '>', now)
-    .where('expiresAt', '>', now)
+    .where((eb) => liveAt(eb, won.sessionId, now))
     .returningAll()
     .executeTakeFirst();
   if (!slid) {
-    const row = await trx.selectFrom('sessions').selectAll().where('id', '=', won.sessionId).executeTakeFirstOrThrow();
+    const row = await trx
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', won.sessionId)
+      .executeTakeFirstOrThrow();
     throw new Rollback<RotationOutcome>({ kind: 'session_ended', session: toSession(row) });
   }
   const session = toSession(slid);
-  await trx
-    .insertInto('refreshTokens')
-    .values({
-      id: input.successor.id,
-      sessionId: session.id,
-      tokenHash: input.successor.tokenHash,
-      status: 'active',
-      createdAt: now,
-      rotatedAt: null,
-      successorId: null,
-      successorSealed: null,
-    })
-    .execute();
+  await insertSuccessor(trx, session.id, input.successor, now);
   // The predecessor's copy of this token is no longer needed once this token is used.
-  await trx.updateTable('refreshTokens').set({ successorSealed: null }).where('successorId', '=', won.id).execute();
+  await forgetSealedCopies(trx, [won.id]);
   await insertLog(trx, refreshLog(session, input, { success: true }));
   return { kind: 'rotated', session };
 }
 
-async function classifyLoser(trx: Transaction<Database>, input: RotateRefreshTokenInput): Promise<RotationOutcome> {
+async function classifyLoser(
+  trx: Transaction<Database>,
+  input: RotateRefreshTokenInput,
+): Promise<RotationOutcome> {
   const { now } = input;
   const tokenRow = await trx
     .selectFrom('refreshTokens')
@@ -387,7 +496,11 @@ async function classifyLoser(trx: Transaction<Database>, input: RotateRefreshTok
     .executeTakeFirst();
   if (!tokenRow) return { kind: 'not_found' };
   const token = toRefreshToken(tokenRow);
-  const sessionRow = await trx.selectFrom('sessions').selectAll().where('id', '=', token.sessionId).executeTakeFirst();
+  const sessionRow = await trx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('id', '=', token.sessionId)
+    .executeTakeFirst();
   if (!sessionRow) return { kind: 'not_found' };
   const session = toSession(sessionRow);
   if (session.endedAt !== null || token.status === 'revoked') return { kind: 'session_ended', session };

@@ -49,6 +49,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .addColumn('auth_time', 'bigint', (c) => c.notNull())
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .addColumn('last_activity_at', 'bigint', (c) => c.notNull())
+          .addColumn('idle_timeout_ms', 'bigint', (c) => c.notNull())
           .addColumn('idle_expires_at', 'bigint', (c) => c.notNull())
           .addColumn('expires_at', 'bigint', (c) => c.notNull())
           .addColumn('ended_at', 'bigint')
@@ -56,7 +57,11 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .addColumn('step_up_required', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('refresh_count', 'integer', (c) => c.notNull().defaultTo(0))
           .execute();
-        await db.schema.createIndex('sessions_user_idx').on('sessions').columns(['user_id', 'ended_at']).execute();
+        await db.schema
+          .createIndex('sessions_user_idx')
+          .on('sessions')
+          .columns(['user_id', 'ended_at'])
+          .execute();
         await db.schema
           .createIndex('sessions_live_idle_idx')
           .on('sessions')
@@ -74,7 +79,11 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .addColumn('successor_id', 'text')
           .addColumn('successor_sealed', 'text')
           .execute();
-        await db.schema.createIndex('refresh_tokens_session_idx').on('refresh_tokens').column('session_id').execute();
+        await db.schema
+          .createIndex('refresh_tokens_session_idx')
+          .on('refresh_tokens')
+          .column('session_id')
+          .execute();
         await db.schema
           .createIndex('refresh_tokens_successor_idx')
           .on('refresh_tokens')
@@ -98,7 +107,11 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .addColumn('detail', 'text')
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('session_logs_user_idx').on('session_logs').columns(['user_id', 'id']).execute();
+        await db.schema
+          .createIndex('session_logs_user_idx')
+          .on('session_logs')
+          .columns(['user_id', 'id'])
+          .execute();
 
         await db.schema
           .createTable('signing_keys')

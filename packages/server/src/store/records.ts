@@ -37,7 +37,9 @@ export interface SessionRecord {
   authTime: number;
   createdAt: number;
   lastActivityAt: number;
-  /** Sliding: moved forward by refresh and touch. */
+  /** The inactivity timeout that applies (policy: longer on a trusted device). */
+  idleTimeoutMs: number;
+  /** Sliding: now + idleTimeoutMs at each refresh and touch. */
   idleExpiresAt: number;
   /** Absolute: fixed at creation. */
   expiresAt: number;

@@ -51,6 +51,7 @@ export function toSession(row: Selectable<Database['sessions']>): SessionRecord 
     authTime: num(row.authTime),
     createdAt: num(row.createdAt),
     lastActivityAt: num(row.lastActivityAt),
+    idleTimeoutMs: num(row.idleTimeoutMs),
     idleExpiresAt: num(row.idleExpiresAt),
     expiresAt: num(row.expiresAt),
     endedAt: numOrNull(row.endedAt),

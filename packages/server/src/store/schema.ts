@@ -32,6 +32,7 @@ export interface Database {
     authTime: number;
     createdAt: number;
     lastActivityAt: number;
+    idleTimeoutMs: number;
     idleExpiresAt: number;
     expiresAt: number;
     endedAt: number | null;

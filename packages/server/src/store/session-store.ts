@@ -30,8 +30,6 @@ export interface RotateRefreshTokenInput {
   successor: { id: string; tokenHash: string; sealed: string };
   now: number;
   graceMs: number;
-  /** Where the session's idle deadline moves to on a successful rotation. */
-  idleExpiresAt: number;
   ip: string | null;
   userAgent: string | null;
 }
@@ -89,18 +87,24 @@ export interface SessionStore {
   recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }>;
   findDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined>;
   listDevices(userId: string): Promise<DeviceRecord[]>;
-  /** Sets trust and writes the log row in one transaction; undefined if no such device. */
+  /**
+   * Sets trust, applies `idleTimeoutMs` to the device's live sessions and writes the log row,
+   * in one transaction; undefined if no such device.
+   */
   setDeviceTrust(
     userId: string,
     deviceId: string,
-    trusted: boolean,
-    log: NewLogEntry,
+    input: { trusted: boolean; idleTimeoutMs: number; log: NewLogEntry },
   ): Promise<DeviceRecord | undefined>;
   /** Deletes the device record; false if it did not exist. */
   deleteDevice(userId: string, deviceId: string): Promise<boolean>;
 
   /** Inserts a session, its first refresh token and its log rows in one transaction. */
-  createSession(input: { session: SessionRecord; refreshToken: NewRefreshToken; logs: NewLogEntry[] }): Promise<void>;
+  createSession(input: {
+    session: SessionRecord;
+    refreshToken: NewRefreshToken;
+    logs: NewLogEntry[];
+  }): Promise<void>;
   findSession(id: string): Promise<SessionRecord | undefined>;
   /** Sessions not ended and not past either deadline at `now`, newest first. */
   listLiveSessions(userId: string, now: number): Promise<SessionRecord[]>;
@@ -122,10 +126,30 @@ export interface SessionStore {
   endSession(input: EndSessionInput): Promise<SessionRecord | undefined>;
   /** endSession for each live session of a user that matches; returns those it ended. */
   endSessions(input: EndSessionsInput): Promise<SessionRecord[]>;
-  /** Slides the idle deadline of a live session; false if the session has ended. */
-  recordActivity(sessionId: string, input: { now: number; idleExpiresAt: number; ip: string | null }): Promise<boolean>;
-  /** Raises the session's assurance after step-up, clears the step-up flag, logs, atomically. */
-  recordStepUp(sessionId: string, input: { acr: AssuranceLevel; authTime: number; log: NewLogEntry }): Promise<boolean>;
+  /**
+   * Slides the idle deadline (now + the session's idle timeout) of a session that is live at
+   * `now`; returns the updated session, or undefined if it has ended or timed out.
+   */
+  recordActivity(
+    sessionId: string,
+    input: { now: number; ip: string | null },
+  ): Promise<SessionRecord | undefined>;
+  /** Marks a live session as needing step-up and logs why, atomically; false if not live. */
+  requireStepUp(sessionId: string, log: NewLogEntry): Promise<boolean>;
+  /**
+   * After a successful step-up: raises the session's assurance, clears the step-up flag and
+   * rotates its refresh token to `successor` exactly as a refresh would (the replaced token
+   * keeps its grace window), logs, in one transaction. Undefined if the session is not live.
+   */
+  recordStepUp(
+    sessionId: string,
+    input: {
+      acr: AssuranceLevel;
+      now: number;
+      successor: { id: string; tokenHash: string; sealed: string };
+      log: NewLogEntry;
+    },
+  ): Promise<SessionRecord | undefined>;
   /** Live (not ended) sessions whose idle or absolute deadline is at or before `now`. */
   listTimedOutSessions(now: number, limit: number): Promise<SessionRecord[]>;
   /** Drops sealed successors of tokens rotated before `rotatedBefore` (grace window over). */

@@ -18,7 +18,10 @@ export async function openSQLiteStore(file: string): Promise<KyselySessionStore>
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }), plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database }),
+    plugins: [new CamelCasePlugin()],
+  });
   await migrateToLatest(db, 'sqlite');
   return new KyselySessionStore(db, 'sqlite');
 }

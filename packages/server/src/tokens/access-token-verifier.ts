@@ -34,7 +34,8 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Access
   }
   const header = parseJSONObject(headerText, 'header');
   if (header.alg !== 'RS256') throw invalid('algorithm not allowed');
-  if (typeof header.typ !== 'string' || !TYPES.has(header.typ.toLowerCase())) throw invalid('wrong token type');
+  if (typeof header.typ !== 'string' || !TYPES.has(header.typ.toLowerCase()))
+    throw invalid('wrong token type');
   if (header.crit !== undefined) throw invalid('unsupported critical header');
   if (typeof header.kid !== 'string') throw invalid('missing key id');
   const key = options.keyFor(header.kid);
@@ -58,8 +59,10 @@ function checkClaims(claims: Record<string, unknown>, options: VerifyOptions): A
   for (const name of ['exp', 'iat'] as const) {
     if (typeof claims[name] !== 'number' || !Number.isFinite(claims[name])) throw invalid(`missing ${name}`);
   }
-  if ((claims.exp as number) <= options.now - leeway) throw new SessiondError('token_expired', 'access token expired');
-  if (typeof claims.nbf === 'number' && claims.nbf > options.now + leeway) throw invalid('token not yet valid');
+  if ((claims.exp as number) <= options.now - leeway)
+    throw new SessiondError('token_expired', 'access token expired');
+  if (typeof claims.nbf === 'number' && claims.nbf > options.now + leeway)
+    throw invalid('token not yet valid');
   if (claims.nbf !== undefined && typeof claims.nbf !== 'number') throw invalid('malformed nbf');
   if ((claims.iat as number) > options.now + leeway) throw invalid('issued in the future');
   return claims as unknown as AccessTokenClaims;
@@ -72,7 +75,8 @@ function parseJSONObject(segment: string, what: string): Record<string, unknown>
   } catch {
     throw invalid(`${what} is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what} is not an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 

@@ -1,5 +1,5 @@
-import { randomUUID, type KeyObject, createPublicKey } from 'node:crypto';
-import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK, type CryptoKey } from 'jose';
+import { createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
+import { type CryptoKey, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, type JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../lib/crypto.js';
 import type { SigningKeyRecord } from '../store/records.js';
@@ -57,7 +57,10 @@ export class SigningKeyRing {
 
   /** Generates a key, makes it the signing key and retires the previous one. Returns its kid. */
   async rotate(): Promise<string> {
-    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { modulusLength: 2048, extractable: true });
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, {
+      modulusLength: 2048,
+      extractable: true,
+    });
     const kid = randomUUID();
     const publicJWK = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
     await this.#store.addSigningKey({
@@ -98,7 +101,9 @@ export class SigningKeyRing {
 
   /** RFC 7517 key set of every key whose tokens can still be alive. */
   jwks(): { keys: JWK[] } {
-    return { keys: [...this.#keys.values()].filter((key) => this.#isPublished(key)).map((key) => key.publicJWK) };
+    return {
+      keys: [...this.#keys.values()].filter((key) => this.#isPublished(key)).map((key) => key.publicJWK),
+    };
   }
 
   list(): Array<{ kid: string; createdAt: number; retiredAt: number | null; published: boolean }> {

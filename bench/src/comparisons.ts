@@ -1,0 +1,38 @@
+import { P99_GOALS_MS, RATIO_GOALS } from './goals.js';
+import type { TargetResult } from './target-result.js';
+
+export interface RatioCheck {
+  sessiondId: string;
+  peerId: string;
+  /** sessiond req/s ÷ peer req/s; null when either side has no measurement. */
+  ratio: number | null;
+  atLeast: number | undefined;
+  /** null when there is no goal or no measurement. */
+  met: boolean | null;
+}
+
+export interface LatencyCheck {
+  id: string;
+  p99Ms: number | null;
+  maxMs: number;
+  met: boolean | null;
+}
+
+export function checkRatios(results: readonly TargetResult[]): RatioCheck[] {
+  const rate = (id: string): number | null =>
+    results.find((result) => result.id === id)?.requestsPerSecond ?? null;
+  return RATIO_GOALS.map((goal) => {
+    const sessiond = rate(goal.sessiondId);
+    const peer = rate(goal.peerId);
+    const ratio = sessiond === null || peer === null || peer === 0 ? null : sessiond / peer;
+    const met = ratio === null || goal.atLeast === undefined ? null : ratio >= goal.atLeast;
+    return { sessiondId: goal.sessiondId, peerId: goal.peerId, ratio, atLeast: goal.atLeast, met };
+  });
+}
+
+export function checkLatencies(results: readonly TargetResult[]): LatencyCheck[] {
+  return Object.entries(P99_GOALS_MS).map(([id, maxMs]) => {
+    const p99Ms = results.find((result) => result.id === id)?.p99Ms ?? null;
+    return { id, p99Ms, maxMs, met: p99Ms === null ? null : p99Ms < maxMs };
+  });
+}

@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import type { ChildServer } from './child-server.js';
+import { startChildServer } from './child-server.js';
+import type { BenchConfig } from './config.js';
+import { findFreePort } from './free-port.js';
+import { createTempDir } from './temp-dir.js';
+
+/** Starts one of the peer servers in src/servers/ in its own node process (tsx as loader). */
+export async function startPeerServer(config: BenchConfig, name: string): Promise<ChildServer> {
+  const port = await findFreePort();
+  return startChildServer({
+    name,
+    command: process.execPath,
+    // `--import tsx` rather than the tsx CLI: one process to measure and to kill, not two.
+    args: ['--import', 'tsx', join(config.benchDir, 'src', 'servers', `${name}.ts`)],
+    env: { PORT: String(port), DATA_DIR: createTempDir(name), NODE_ENV: 'production' },
+    cwd: config.benchDir,
+    baseURL: `http://127.0.0.1:${port}`,
+    startTimeoutMs: 30_000,
+  });
+}

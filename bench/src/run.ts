@@ -1,0 +1,112 @@
+// `npm run bench`: starts every server under test, runs autocannon against each target
+// (a warm-up, then BENCH_RUNS measured rounds, interleaved so that drift in machine speed
+// hits every target alike), and prints and saves one table with same-run ratios.
+import { resolve } from 'node:path';
+import type { RunSample } from './autocannon-runner.js';
+import { closeAll, installExitHandlers } from './cleanup.js';
+import type { BenchConfig } from './config.js';
+import { loadConfig } from './config.js';
+import { errorMessage, log } from './log.js';
+import { describeMachine } from './machine.js';
+import { measureOnce } from './measure.js';
+import { buildReport, renderMarkdown } from './report.js';
+import { writeResults } from './results-files.js';
+import { summarize } from './target-result.js';
+import { startBaselineVerify } from './targets/baseline-verify.js';
+import { startBetterAuth } from './targets/better-auth.js';
+import { startCeilingSign } from './targets/ceiling-sign.js';
+import { startExpressSession } from './targets/express-session.js';
+import { loadPasswordHashParams } from './targets/password-hash-params.js';
+import { startSessiond } from './targets/sessiond.js';
+import type { Target, TargetServer } from './targets/target.js';
+
+const SERVERS: ReadonlyArray<[string, (config: BenchConfig) => Promise<TargetServer>]> = [
+  ['sessiond', startSessiond],
+  ['ceiling-sign', startCeilingSign],
+  ['baseline-verify', startBaselineVerify],
+  ['better-auth', startBetterAuth],
+  ['express-session', startExpressSession],
+];
+
+interface Measurements {
+  warmup: RunSample | null;
+  runs: RunSample[];
+  failures: string[];
+}
+
+async function main(): Promise<number> {
+  installExitHandlers();
+  const config = loadConfig();
+  const startedAt = new Date().toISOString();
+
+  const servers: TargetServer[] = [];
+  const serverFailures: Array<{ server: string; error: string }> = [];
+  for (const [name, start] of SERVERS) {
+    log(`starting ${name}`);
+    try {
+      servers.push(await start(config));
+    } catch (error) {
+      // The others still run, so one broken server leaves the rest of the table readable.
+      serverFailures.push({ server: name, error: errorMessage(error) });
+      log(`  ${name} did not start: ${errorMessage(error)}`);
+    }
+  }
+
+  const targets: Target[] = servers.flatMap((server) => server.targets);
+  const measured = new Map<string, Measurements>(
+    targets.map((t) => [t.id, { warmup: null, runs: [], failures: [] }]),
+  );
+  const attempt = async (target: Target, name: string, seconds: number): Promise<RunSample | null> => {
+    try {
+      return await measureOnce(target, config, { name, seconds });
+    } catch (error) {
+      measured.get(target.id)!.failures.push(`${name}: ${errorMessage(error)}`);
+      log(`  ${target.id} ${name} failed: ${errorMessage(error)}`);
+      return null;
+    }
+  };
+
+  log(`warm-up: ${config.warmupSeconds} s per target`);
+  for (const target of targets)
+    measured.get(target.id)!.warmup = await attempt(target, 'warm-up', config.warmupSeconds);
+  for (let round = 1; round <= config.runs; round++) {
+    log(`round ${round}/${config.runs}: ${config.durationSeconds} s per target`);
+    for (const target of targets) {
+      const sample = await attempt(target, `run ${round}`, config.durationSeconds);
+      if (sample !== null) measured.get(target.id)!.runs.push(sample);
+    }
+  }
+  for (const server of servers) await server.stop();
+
+  const machine = describeMachine(resolve(config.benchDir, '..'));
+  const report = buildReport(
+    {
+      startedAt,
+      ...machine,
+      connections: config.connections,
+      warmupSeconds: config.warmupSeconds,
+      durationSeconds: config.durationSeconds,
+      runs: config.runs,
+      passwordHashParams: await loadPasswordHashParams(),
+    },
+    targets.map((target) => summarize(target, measured.get(target.id)!)),
+    serverFailures,
+  );
+  const markdown = renderMarkdown(report);
+  process.stdout.write(`\n${markdown}`);
+  const files = await writeResults(config.resultsDir, report, markdown);
+  log(`\nwrote ${files.join(' and ')}`);
+
+  // A missing server or a failed run means the table is incomplete: say so in the exit code.
+  const incomplete = serverFailures.length > 0 || report.results.some((result) => result.failures.length > 0);
+  return incomplete ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+} finally {
+  await closeAll();
+}

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { startChildServer } from '../child-server.js';
+import type { BenchConfig } from '../config.js';
+import { findFreePort } from '../free-port.js';
+import { mapWithLimit } from '../map-limit.js';
+import { createTempDir } from '../temp-dir.js';
+import { describeHashParams, loadPasswordHashParams } from './password-hash-params.js';
+import { createRefreshChains } from './refresh-chains.js';
+import { type Credentials, createSession, refreshSession, signUp } from './sessiond-api.js';
+import type { TargetServer } from './target.js';
+
+const REFRESH_PATH = '/api/auth/session/refresh';
+// Set-up logins run argon2id; a few at a time keeps them from timing out on one core.
+const SETUP_CONCURRENCY = 4;
+
+/** Starts the built sessiond on a fresh SQLite data dir and serves rows 1, 2 and 3. */
+export async function startSessiond(config: BenchConfig): Promise<TargetServer> {
+  if (!existsSync(config.sessiondMain)) {
+    throw new Error(`${config.sessiondMain} does not exist: run \`npm run build\` at the repository root`);
+  }
+  const port = await findFreePort();
+  const server = await startChildServer({
+    name: 'sessiond',
+    command: process.execPath,
+    args: [config.sessiondMain, 'start'],
+    env: {
+      SESSIOND_HOST: '127.0.0.1',
+      SESSIOND_PORT: String(port),
+      SESSIOND_DATA_DIR: createTempDir('sessiond'),
+      SESSIOND_SECRET: randomBytes(32).toString('hex'),
+      SESSIOND_LOG_LEVEL: 'warn',
+      // 50 connections from one IP, one account: the default limits would answer 429.
+      SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
+      SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '1000000',
+      NODE_ENV: 'production',
+    },
+    cwd: config.benchDir,
+    baseURL: `http://127.0.0.1:${port}`,
+    startTimeoutMs: 60_000,
+  });
+  const baseURL = server.baseURL;
+  try {
+    const credentials: Credentials = { email: 'bench@example.test', password: 'correct horse battery' };
+    await signUp(baseURL, credentials);
+    // Row 2 presents one access token; a dedicated session refreshed before each run keeps it fresh.
+    let statusTokens = await createSession(baseURL, credentials);
+    const hashParams = describeHashParams(await loadPasswordHashParams());
+
+    return {
+      stop: () => server.stop(),
+      targets: [
+        {
+          id: 'sessiond-refresh',
+          row: 'refresh',
+          label: 'sessiond',
+          request: `POST ${REFRESH_PATH}`,
+          prepareRun: async () => {
+            // A run ends with requests in flight whose answers (the next tokens) are lost, so
+            // every run starts from fresh sessions: one per connection.
+            const sessions = await mapWithLimit(
+              Array.from({ length: config.connections }),
+              SETUP_CONCURRENCY,
+              () => createSession(baseURL, credentials),
+            );
+            const chains = createRefreshChains(
+              REFRESH_PATH,
+              sessions.map((tokens) => tokens.refresh_token),
+            );
+            return { url: `${baseURL}${REFRESH_PATH}`, method: 'POST', setupClient: chains.setupClient };
+          },
+        },
+        {
+          id: 'sessiond-status',
+          row: 'status',
+          label: 'sessiond',
+          request: 'GET /api/auth/session/status',
+          prepareRun: async () => {
+            statusTokens = await refreshSession(baseURL, statusTokens.refresh_token);
+            return {
+              url: `${baseURL}/api/auth/session/status`,
+              method: 'GET',
+              headers: { authorization: `Bearer ${statusTokens.access_token}` },
+            };
+          },
+        },
+        {
+          id: 'sessiond-create',
+          row: 'create',
+          label: `sessiond (${hashParams})`,
+          request: 'POST /api/auth/session/create',
+          prepareRun: async () => ({
+            url: `${baseURL}/api/auth/session/create`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ ...credentials, device: { name: 'autocannon', platform: 'bench' } }),
+          }),
+        },
+      ],
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type EventBus, InProcessBus } from './bus/event-bus.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { authRoutes } from './routes/auth.js';
+import { deviceRoutes } from './routes/devices.js';
+import { opsRoutes } from './routes/ops.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { resolveMasterSecret } from './secret.js';
+import { createServices, type Services } from './services.js';
+import type { SessionStore } from './store/session-store.js';
+import { openSQLiteStore } from './store/sqlite.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessiond: Services;
+  }
+}
+
+export interface BuildAppOptions {
+  config: Config;
+  /** Defaults to the wall clock; tests pass one they can move. */
+  clock?: Clock;
+  /** Defaults to SQLite in the data dir; the app closes a store it opened itself. */
+  store?: SessionStore;
+  bus?: EventBus;
+}
+
+/** Secrets that must never reach a log line, wherever pino finds them. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.password',
+  '*.refresh_token',
+  '*.access_token',
+  '*.token',
+];
+
+/**
+ * Builds the Fastify app from config, store, bus and clock. Never listens: `main.ts` does,
+ * tests listen on port 0. Order: services, error handling, then routes.
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  const masterSecret = resolveMasterSecret(config);
+  if (masterSecret.source === 'generated') {
+    app.log.warn(
+      { file: join(config.dataDir, 'secret.key') },
+      'SESSIOND_SECRET is not set: generated a development secret in the data dir; set SESSIOND_SECRET in production',
+    );
+  }
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? (await openSQLiteStore(join(config.dataDir, 'sessiond.db')));
+  const bus =
+    options.bus ??
+    new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));
+  const services = await createServices({ config, store, clock, bus, masterSecret: masterSecret.value });
+  app.decorate('sessiond', services);
+
+  // JSON only: a text/plain body is refused with 415 rather than half-parsed.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    // Everything under /api/auth is per-user and may carry tokens: never cache it.
+    if (request.url.startsWith('/api/auth/')) reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(opsRoutes);
+  await app.register(authRoutes);
+  await app.register(sessionRoutes);
+  await app.register(deviceRoutes);
+
+  app.addHook('onReady', async () => {
+    services.sweeper.start(config.sweepIntervalSeconds * 1000, (error) =>
+      app.log.error({ err: error }, 'session sweep failed'),
+    );
+  });
+  app.addHook('onClose', async () => {
+    await services.sweeper.stop();
+    if (ownsStore) await store.close();
+  });
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { ErrorCode } from '@sessiond/protocol';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { SessiondError } from '../errors.js';
+
+/** Fastify's own request errors, mapped onto stable wire codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_request',
+};
+
+/**
+ * RFC 6750 §3 challenge for bearer failures, and RFC 9470 for step-up, so standard clients
+ * know what to do without parsing our JSON.
+ */
+function challengeFor(code: ErrorCode, message: string): string | undefined {
+  const description = message.replace(/["\\]/g, '');
+  switch (code) {
+    case 'token_missing':
+      return 'Bearer realm="sessiond"';
+    case 'token_invalid':
+    case 'token_expired':
+    case 'session_expired':
+    case 'session_revoked':
+      return `Bearer realm="sessiond", error="invalid_token", error_description="${description}"`;
+    case 'step_up_required':
+      return `Bearer realm="sessiond", error="insufficient_user_authentication", error_description="${description}", acr_values="aal2"`;
+    default:
+      return undefined;
+  }
+}
+
+export function sendError(reply: FastifyReply, error: SessiondError): FastifyReply {
+  const challenge = challengeFor(error.code, error.message);
+  if (challenge) reply.header('www-authenticate', challenge);
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply.code(error.status).send({ error: error.code, message: error.message });
+}
+
+/** Every error leaves as `{error, message}` with a 4xx/5xx; only 5xx are logged as errors. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof SessiondError) return sendError(reply, error);
+    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+    if (mapped) return sendError(reply, new SessiondError(mapped, error.message));
+    if (error instanceof SyntaxError)
+      return sendError(reply, new SessiondError('malformed_json', 'body is not valid JSON'));
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(reply, new SessiondError('invalid_request', error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, new SessiondError('internal_error', 'internal error'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new SessiondError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+    ),
+  );
+}

@@ -1,0 +1,96 @@
+import type {
+  ActiveSession,
+  Device,
+  LogEntry,
+  SessionStatus,
+  SessionSummary,
+  TokenResponse,
+} from '@sessiond/protocol';
+import type { Authenticated } from '../sessions/authenticator.js';
+import type { TokenGrant } from '../sessions/session-service.js';
+import type { DeviceRecord, LogRecord, SessionRecord } from '../store/records.js';
+
+/** Domain records to wire shapes (snake_case, ISO 8601 times). The only place that knows both. */
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function sessionSummary(session: SessionRecord): SessionSummary {
+  return {
+    id: session.id,
+    device_id: session.deviceId,
+    client_id: session.clientId,
+    acr: session.acr,
+    created_at: iso(session.createdAt),
+    last_activity_at: iso(session.lastActivityAt),
+    expires_at: iso(session.expiresAt),
+    idle_expires_at: iso(session.idleExpiresAt),
+  };
+}
+
+export function tokenResponse(grant: TokenGrant): TokenResponse {
+  return {
+    access_token: grant.access.token,
+    token_type: 'Bearer',
+    expires_in: grant.access.expiresIn,
+    refresh_token: grant.refreshToken,
+    session: sessionSummary(grant.session),
+    device: grant.device,
+  };
+}
+
+export function deviceView(device: DeviceRecord): Device {
+  return {
+    id: device.id,
+    name: device.name,
+    platform: device.platform,
+    browser: device.browser,
+    os: device.os,
+    device_type: device.deviceType,
+    trusted: device.trusted,
+    first_seen_at: iso(device.firstSeenAt),
+    last_seen_at: iso(device.lastSeenAt),
+    last_ip: device.lastIP,
+  };
+}
+
+export function activeSessionView(
+  session: SessionRecord,
+  device: DeviceRecord | undefined,
+  currentSessionId: string,
+): ActiveSession {
+  return {
+    id: session.id,
+    device: device ? deviceView(device) : null,
+    ip: session.ip,
+    user_agent: session.userAgent,
+    created_at: iso(session.createdAt),
+    last_activity_at: iso(session.lastActivityAt),
+    current: session.id === currentSessionId,
+  };
+}
+
+export function statusView(auth: Authenticated): SessionStatus {
+  return {
+    session: {
+      ...sessionSummary(auth.session),
+      user_id: auth.session.userId,
+      step_up_required: auth.session.stepUpRequired,
+    },
+    token: { expires_at: iso(auth.claims.exp * 1000), issued_at: iso(auth.claims.iat * 1000) },
+  };
+}
+
+export function logView(log: LogRecord): LogEntry {
+  return {
+    id: String(log.id),
+    action: log.action,
+    success: log.success,
+    error: log.error,
+    session_id: log.sessionId,
+    device_id: log.deviceId,
+    ip: log.ip,
+    user_agent: log.userAgent,
+    actor: log.actor,
+    created_at: iso(log.createdAt),
+  };
+}

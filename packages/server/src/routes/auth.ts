@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { requestContext } from '../http/authenticate.js';
+import { parseInput } from '../http/parse.js';
+import { tokenResponse } from '../http/views.js';
+
+const email = z.string().max(254);
+const password = z.string().max(1024);
+
+const SignUpBody = z.strictObject({ email, password });
+
+/** A stable id the client keeps per install; constrained so it is safe in logs and URLs. */
+export const DeviceId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{8,128}$/, 'device id must be 8-128 of [A-Za-z0-9._:-]');
+
+const CreateSessionBody = z.strictObject({
+  email,
+  password,
+  client_id: z.string().min(1).max(100).optional(),
+  device: z
+    .strictObject({
+      id: DeviceId.optional(),
+      name: z.string().max(100).optional(),
+      platform: z.string().max(50).optional(),
+    })
+    .optional(),
+});
+
+const RefreshBody = z.strictObject({ refresh_token: z.string().max(256) });
+
+/** Sign-up, sign-in and refresh: the unauthenticated half of the session API. */
+export async function authRoutes(app: FastifyInstance): Promise<void> {
+  const { accounts, sessions } = app.sessiond;
+
+  app.post('/api/auth/signup', async (request, reply) => {
+    const body = parseInput(SignUpBody, request.body);
+    const user = await accounts.signUp(body);
+    return reply.code(201).send({ user: { id: user.id, email: user.email } });
+  });
+
+  app.post('/api/auth/session/create', async (request) => {
+    const body = parseInput(CreateSessionBody, request.body);
+    const grant = await sessions.signIn(
+      { email: body.email, password: body.password, device: body.device, clientId: body.client_id },
+      requestContext(request),
+    );
+    return tokenResponse(grant);
+  });
+
+  app.post('/api/auth/session/refresh', async (request) => {
+    const body = parseInput(RefreshBody, request.body);
+    return tokenResponse(await sessions.refresh(body.refresh_token, requestContext(request)));
+  });
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { listUserLogs, MAX_LOG_PAGE } from '../audit/log-query.js';
+import { SessiondError } from '../errors.js';
+import { authenticateRequest, requestContext } from '../http/authenticate.js';
+import { parseInput } from '../http/parse.js';
+import { activeSessionView, logView, sessionSummary, statusView, tokenResponse } from '../http/views.js';
+import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
+
+const RevokeBody = z.strictObject({ session_id: z.string().min(1).max(64) });
+const RevokeAllBody = z.strictObject({ keep_current: z.boolean().optional() });
+const LogsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).default(20),
+  cursor: z.string().max(64).optional(),
+});
+const StepUpBody = z.union([
+  z.strictObject({ password: z.string().min(1).max(1024) }),
+  z.strictObject({ totp: z.string().regex(/^\d{6}$/) }),
+]);
+
+/** The authenticated half of the session API: every route needs a live session. */
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const { authenticator, sessions, store, devices } = app.sessiond;
+
+  app.get('/api/auth/session/status', async (request) => {
+    return statusView(await authenticateRequest(authenticator, request));
+  });
+
+  app.get('/api/auth/session/active', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    const now = app.sessiond.clock.now();
+    const [live, known] = await Promise.all([
+      store.listLiveSessions(auth.session.userId, now),
+      devices.list(auth.session.userId),
+    ]);
+    const byId = new Map(known.map((device) => [device.id, device]));
+    return { sessions: live.map((s) => activeSessionView(s, byId.get(s.deviceId), auth.session.id)) };
+  });
+
+  app.get('/api/auth/session/logs', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    const query = parseInput(LogsQuery, request.query, 'query');
+    const page = await listUserLogs(store, auth.session.userId, query);
+    return { logs: page.logs.map(logView), next_cursor: page.nextCursor };
+  });
+
+  app.post('/api/auth/session/touch', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    return { session: sessionSummary(await sessions.touch(auth, requestContext(request))) };
+  });
+
+  app.post('/api/auth/session/logout', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    await sessions.logout(auth, requestContext(request));
+    return { logged_out: true };
+  });
+
+  app.post('/api/auth/session/revoke', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    const body = parseInput(RevokeBody, request.body);
+    const revoked = await sessions.revokeOwn(auth, body.session_id, requestContext(request));
+    return { session_id: body.session_id, revoked };
+  });
+
+  app.post('/api/auth/session/revoke-all', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    requireNoPendingStepUp(auth);
+    const body = parseInput(RevokeAllBody, request.body);
+    const revoked = await sessions.revokeAllOwn(
+      auth,
+      { keepCurrent: body.keep_current ?? false },
+      requestContext(request),
+    );
+    return { revoked };
+  });
+
+  app.post('/api/auth/session/step-up', async (request) => {
+    const auth = await authenticateRequest(authenticator, request);
+    const body = parseInput(StepUpBody, request.body);
+    if (!('password' in body))
+      throw new SessiondError('totp_not_enrolled', 'no TOTP factor is enrolled for this user');
+    return tokenResponse(await sessions.stepUp(auth, body.password, requestContext(request)));
+  });
+}

@@ -1,0 +1,77 @@
+import { AccountService } from './accounts/account-service.js';
+import { LoginThrottle } from './accounts/login-throttle.js';
+import type { EventBus } from './bus/event-bus.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { DeviceService } from './devices/device-service.js';
+import { SecretBox } from './lib/crypto.js';
+import { Authenticator } from './sessions/authenticator.js';
+import { SessionEnding } from './sessions/session-ending.js';
+import { sessionPolicyFrom } from './sessions/session-policy.js';
+import { SessionService } from './sessions/session-service.js';
+import { SessionSweeper } from './sessions/session-sweeper.js';
+import type { SessionStore } from './store/session-store.js';
+import { AccessTokenIssuer } from './tokens/access-token-issuer.js';
+import { SigningKeyRing } from './tokens/signing-key-ring.js';
+
+export type Services = Awaited<ReturnType<typeof createServices>>;
+
+/** Wires the domain services together; the only place that knows every dependency. */
+export async function createServices(input: {
+  config: Config;
+  store: SessionStore;
+  clock: Clock;
+  bus: EventBus;
+  masterSecret: string;
+}) {
+  const { config, store, clock, bus, masterSecret } = input;
+  const policy = sessionPolicyFrom(config);
+  const keys = await SigningKeyRing.open(store, new SecretBox(masterSecret, 'signing-keys'), clock, {
+    accessTokenTTLSeconds: config.accessTokenTTLSeconds,
+  });
+  const issuer = new AccessTokenIssuer(keys, clock, {
+    issuer: config.issuer,
+    audience: config.audience,
+    ttlSeconds: config.accessTokenTTLSeconds,
+  });
+  const throttle = new LoginThrottle(clock, {
+    perIP: config.loginLimitPerIP,
+    perAccount: config.loginLimitPerAccount,
+  });
+  const accounts = new AccountService(store, clock, throttle, {
+    passwordMinLength: config.passwordMinLength,
+  });
+  const devices = new DeviceService(store, clock, bus, policy);
+  const ending = new SessionEnding(store, clock, bus, config.accessTokenTTLSeconds * 1000);
+  const authenticator = new Authenticator(store, clock, keys, ending, {
+    issuer: config.issuer,
+    audience: config.audience,
+  });
+  const sessions = new SessionService({
+    store,
+    clock,
+    bus,
+    accounts,
+    devices,
+    issuer,
+    ending,
+    policy,
+    successorBox: new SecretBox(masterSecret, 'refresh-successor'),
+    clients: config.clients,
+  });
+  const sweeper = new SessionSweeper(store, clock, ending, keys, policy.refreshGraceMs);
+  return {
+    store,
+    clock,
+    bus,
+    keys,
+    issuer,
+    accounts,
+    devices,
+    ending,
+    authenticator,
+    sessions,
+    sweeper,
+    policy,
+  };
+}

@@ -1,0 +1,72 @@
+import type { AccessTokenClaims } from '@sessiond/protocol';
+import type { Clock } from '../clock.js';
+import { SessiondError } from '../errors.js';
+import type { SessionRecord } from '../store/records.js';
+import type { SessionStore } from '../store/session-store.js';
+import { verifyAccessToken } from '../tokens/access-token-verifier.js';
+import type { SigningKeyRing } from '../tokens/signing-key-ring.js';
+import { endedSessionError, type SessionEnding, timeoutReason } from './session-ending.js';
+
+export interface Authenticated {
+  claims: AccessTokenClaims;
+  session: SessionRecord;
+}
+
+const KEY_RELOAD_INTERVAL_MS = 5_000;
+
+/**
+ * Authenticates a bearer access token: signature and claims, then the session behind it must
+ * be live in the store right now. Reading the store on every request is what makes revocation
+ * bite on the very next request; no cache can serve a revoked session as live.
+ */
+export class Authenticator {
+  #lastKeyReload = 0;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+    private readonly keys: SigningKeyRing,
+    private readonly ending: SessionEnding,
+    private readonly audience: { issuer: string; audience: string },
+  ) {}
+
+  async authenticate(token: string): Promise<Authenticated> {
+    const claims = await this.#verify(token);
+    const session = await this.store.findSession(claims.sid);
+    if (!session || session.userId !== claims.sub) {
+      throw new SessiondError('token_invalid', 'access token names no session of its subject');
+    }
+    const now = this.clock.now();
+    if (session.endedAt !== null) throw endedSessionError(session, now);
+    if (timeoutReason(session, now)) {
+      await this.ending.expireIfDue(session);
+      throw endedSessionError(session, now);
+    }
+    return { claims, session };
+  }
+
+  async #verify(token: string): Promise<AccessTokenClaims> {
+    let unknownKey = false;
+    const verify = () =>
+      verifyAccessToken(token, {
+        ...this.audience,
+        now: Math.floor(this.clock.now() / 1000),
+        keyFor: (kid) => {
+          const key = this.keys.verificationKey(kid);
+          unknownKey = key === undefined;
+          return key;
+        },
+      });
+    try {
+      return verify();
+    } catch (error) {
+      // A key added by another process (`sessiond keys rotate`) is learnt on first sight,
+      // at most once per interval so garbage kids cannot make us hammer the store.
+      const now = this.clock.now();
+      if (!unknownKey || now - this.#lastKeyReload < KEY_RELOAD_INTERVAL_MS) throw error;
+      this.#lastKeyReload = now;
+      await this.keys.reload();
+      return verify();
+    }
+  }
+}

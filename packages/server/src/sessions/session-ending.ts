@@ -1,0 +1,147 @@
+import type { Actor, SessionEndReason } from '@sessiond/protocol';
+import type { EventBus } from '../bus/event-bus.js';
+import type { Clock } from '../clock.js';
+import { SessiondError } from '../errors.js';
+import type { RequestContext } from '../http/request-context.js';
+import type { NewLogEntry, SessionRecord } from '../store/records.js';
+import type { SessionStore } from '../store/session-store.js';
+
+const EXPIRY_REASONS = new Set<SessionEndReason>(['idle_timeout', 'absolute_timeout']);
+
+/**
+ * Ending sessions, by revocation or by timeout: one place that writes the log row and
+ * publishes the event, so the audit log, the revocation stream and (later) the WebSocket hub
+ * and webhooks always agree on how a session ended.
+ */
+export class SessionEnding {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+    private readonly accessTokenTTLMs: number,
+  ) {}
+
+  /** Revokes one session; false if it had already ended. */
+  async revoke(
+    session: SessionRecord,
+    input: { reason: SessionEndReason; actor: Actor; context: RequestContext | null },
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    const ended = await this.store.endSession({
+      sessionId: session.id,
+      reason: input.reason,
+      now,
+      log: this.#revocationLog(session, input, now),
+    });
+    if (ended) this.#publishRevoked(ended, input.reason, input.actor, now);
+    return ended !== undefined;
+  }
+
+  /** Revokes every live session of a user, optionally keeping one or only one device's. */
+  async revokeAll(input: {
+    userId: string;
+    reason: SessionEndReason;
+    actor: Actor;
+    context: RequestContext | null;
+    exceptSessionId?: string;
+    deviceId?: string;
+  }): Promise<SessionRecord[]> {
+    const now = this.clock.now();
+    const ended = await this.store.endSessions({
+      userId: input.userId,
+      reason: input.reason,
+      now,
+      ...(input.exceptSessionId ? { exceptSessionId: input.exceptSessionId } : {}),
+      ...(input.deviceId ? { deviceId: input.deviceId } : {}),
+      log: (session) => this.#revocationLog(session, input, now),
+    });
+    for (const session of ended) this.#publishRevoked(session, input.reason, input.actor, now);
+    return ended;
+  }
+
+  /**
+   * If `session` has passed a deadline but is not yet marked ended, ends it as expired (logged
+   * once, whoever notices first: a request, a refresh or the sweeper). Returns whether it was due.
+   */
+  async expireIfDue(session: SessionRecord): Promise<boolean> {
+    const now = this.clock.now();
+    const reason = timeoutReason(session, now);
+    if (!reason || session.endedAt !== null) return false;
+    const ended = await this.store.endSession({
+      sessionId: session.id,
+      reason,
+      now,
+      log: {
+        action: 'session_expired',
+        success: true,
+        userId: session.userId,
+        sessionId: session.id,
+        deviceId: session.deviceId,
+        ip: null,
+        userAgent: null,
+        actor: 'system',
+        detail: { reason },
+        createdAt: now,
+      },
+    });
+    if (ended) {
+      this.bus.publish('session.expired', {
+        user_id: session.userId,
+        session_id: session.id,
+        device_id: session.deviceId,
+        reason,
+        at: new Date(now).toISOString(),
+      });
+    }
+    return true;
+  }
+
+  #revocationLog(
+    session: SessionRecord,
+    input: { reason: SessionEndReason; actor: Actor; context: RequestContext | null },
+    now: number,
+  ): NewLogEntry {
+    return {
+      action: input.reason === 'logout' ? 'logout' : 'session_revoked',
+      success: true,
+      userId: session.userId,
+      sessionId: session.id,
+      deviceId: session.deviceId,
+      ip: input.context?.ip ?? null,
+      userAgent: input.context?.userAgent ?? null,
+      actor: input.actor,
+      detail: { reason: input.reason },
+      createdAt: now,
+    };
+  }
+
+  #publishRevoked(session: SessionRecord, reason: SessionEndReason, actor: Actor, now: number): void {
+    this.bus.publish('session.revoked', {
+      user_id: session.userId,
+      session_id: session.id,
+      device_id: session.deviceId,
+      reason,
+      actor,
+      at: new Date(now).toISOString(),
+      access_valid_until: new Date(now + this.accessTokenTTLMs).toISOString(),
+    });
+  }
+}
+
+export function timeoutReason(
+  session: SessionRecord,
+  now: number,
+): 'idle_timeout' | 'absolute_timeout' | undefined {
+  if (session.expiresAt <= now) return 'absolute_timeout';
+  if (session.idleExpiresAt <= now) return 'idle_timeout';
+  return undefined;
+}
+
+/** The error a client gets for a session that is no longer live. */
+export function endedSessionError(session: SessionRecord, now: number): SessiondError {
+  const reason = session.endReason ?? timeoutReason(session, now);
+  if (reason && EXPIRY_REASONS.has(reason)) {
+    return new SessiondError('session_expired', `session expired (${reason})`);
+  }
+  return new SessiondError('session_revoked', `session was revoked (${reason ?? 'unknown'})`);
+}

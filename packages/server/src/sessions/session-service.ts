@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceInput } from '@sessiond/protocol';
+import type { AccountService } from '../accounts/account-service.js';
+import type { EventBus } from '../bus/event-bus.js';
+import type { Clock } from '../clock.js';
+import type { DeviceService } from '../devices/device-service.js';
+import { SessiondError } from '../errors.js';
+import type { RequestContext } from '../http/request-context.js';
+import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
+import type { NewLogEntry, SessionRecord } from '../store/records.js';
+import type { SessionStore } from '../store/session-store.js';
+import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
+import type { Authenticated } from './authenticator.js';
+import { endedSessionError, type SessionEnding } from './session-ending.js';
+import type { SessionPolicy } from './session-policy.js';
+
+/** What sign-in, refresh and step-up hand back to the client. */
+export interface TokenGrant {
+  access: IssuedAccessToken;
+  refreshToken: string;
+  session: SessionRecord;
+  device: { id: string; trusted: boolean; new: boolean };
+}
+
+export interface SessionServiceDeps {
+  store: SessionStore;
+  clock: Clock;
+  bus: EventBus;
+  accounts: AccountService;
+  devices: DeviceService;
+  issuer: AccessTokenIssuer;
+  ending: SessionEnding;
+  policy: SessionPolicy;
+  /** Seals a refresh successor for its grace window. */
+  successorBox: SecretBox;
+  clients: readonly string[];
+}
+
+const REFRESH_TOKEN_SHAPE = /^rt_[A-Za-z0-9_-]{43}$/;
+
+/** The session lifecycle: sign-in, refresh with rotation, step-up, activity, revocation. */
+export class SessionService {
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  async signIn(
+    input: { email: string; password: string; device?: DeviceInput; clientId?: string },
+    context: RequestContext,
+  ): Promise<TokenGrant> {
+    const { store, clock, accounts, devices, bus, policy } = this.deps;
+    const clientId = input.clientId ?? 'default';
+    if (!this.deps.clients.includes(clientId))
+      throw new SessiondError('invalid_request', 'unknown client_id');
+    const check = await accounts.checkCredentials({ ...input, ip: context.ip });
+    if (!check.ok) {
+      const now = clock.now();
+      await store.appendLog({
+        action: 'login_failed',
+        success: false,
+        error: 'invalid_credentials',
+        userId: check.user?.id ?? null,
+        ip: context.ip,
+        userAgent: context.userAgent,
+        createdAt: now,
+      });
+      bus.publish('login.failed', {
+        user_id: check.user?.id ?? null,
+        session_id: null,
+        device_id: null,
+        ip: context.ip,
+        at: new Date(now).toISOString(),
+      });
+      throw new SessiondError('invalid_credentials', 'email or password is wrong');
+    }
+    const { user } = check;
+    const { device, isNew } = await devices.recognise(user.id, input.device, context);
+    const now = clock.now();
+    const idleTimeoutMs = policy.idleTimeoutMs(device);
+    const session: SessionRecord = {
+      id: randomUUID(),
+      userId: user.id,
+      deviceId: device.id,
+      clientId,
+      acr: 'aal1',
+      ip: context.ip,
+      userAgent: context.userAgent,
+      authTime: now,
+      createdAt: now,
+      lastActivityAt: now,
+      idleTimeoutMs,
+      idleExpiresAt: now + idleTimeoutMs,
+      expiresAt: now + policy.lifetimeMs,
+      endedAt: null,
+      endReason: null,
+      stepUpRequired: false,
+      refreshCount: 0,
+    };
+    const refreshToken = randomToken('rt_');
+    const logBase = this.#logBase(session, context, now);
+    const logs: NewLogEntry[] = [{ ...logBase, action: 'login' }];
+    if (isNew) logs.push({ ...logBase, action: 'new_device_login' });
+    await store.createSession({
+      session,
+      refreshToken: {
+        id: randomUUID(),
+        sessionId: session.id,
+        tokenHash: sha256(refreshToken),
+        createdAt: now,
+      },
+      logs,
+    });
+    const at = new Date(now).toISOString();
+    const subject = { user_id: user.id, session_id: session.id, device_id: device.id, at };
+    bus.publish('session.created', { ...subject, client_id: clientId, new_device: isNew });
+    if (isNew) bus.publish('device.new', { ...subject, ip: context.ip, user_agent: context.userAgent });
+    return {
+      access: await this.deps.issuer.issue(session),
+      refreshToken,
+      session,
+      device: { id: device.id, trusted: device.trusted, new: isNew },
+    };
+  }
+
+  /**
+   * Rotates a refresh token (RFC 9700 §4.14.2). The grace window lets honest concurrent
+   * callers converge on one successor; any other replay is treated as theft by the store.
+   */
+  async refresh(refreshToken: string, context: RequestContext): Promise<TokenGrant> {
+    const { store, clock, bus } = this.deps;
+    if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) throw invalidRefreshToken();
+    const successor = randomToken('rt_');
+    const now = clock.now();
+    const outcome = await store.rotateRefreshToken({
+      tokenHash: sha256(refreshToken),
+      successor: {
+        id: randomUUID(),
+        tokenHash: sha256(successor),
+        sealed: this.deps.successorBox.seal(successor),
+      },
+      now,
+      graceMs: this.deps.policy.refreshGraceMs,
+      ip: context.ip,
+      userAgent: context.userAgent,
+    });
+    switch (outcome.kind) {
+      case 'not_found':
+        throw invalidRefreshToken();
+      case 'session_ended':
+        await this.deps.ending.expireIfDue(outcome.session);
+        throw endedSessionError(outcome.session, now);
+      case 'reused': {
+        const { session } = outcome;
+        const at = new Date(now).toISOString();
+        const subject = { user_id: session.userId, session_id: session.id, device_id: session.deviceId, at };
+        bus.publish('refresh_token.reused', { ...subject, ip: context.ip });
+        bus.publish('session.revoked', {
+          ...subject,
+          reason: 'refresh_token_reused',
+          actor: 'system',
+          access_valid_until: new Date(now + this.deps.issuer.ttlSeconds * 1000).toISOString(),
+        });
+        throw new SessiondError(
+          'refresh_token_reused',
+          'refresh token was already used; the session has been revoked',
+        );
+      }
+      case 'rotated':
+      case 'grace': {
+        const { session } = outcome;
+        const token =
+          outcome.kind === 'rotated' ? successor : this.deps.successorBox.open(outcome.successorSealed);
+        if (outcome.kind === 'rotated') {
+          bus.publish('session.refreshed', {
+            user_id: session.userId,
+            session_id: session.id,
+            device_id: session.deviceId,
+            at: new Date(now).toISOString(),
+          });
+        }
+        return this.#grant(session, token);
+      }
+    }
+  }
+
+  /** Re-authentication with the password: the session moves to aal2 and gets fresh tokens. */
+  async stepUp(auth: Authenticated, password: string, context: RequestContext): Promise<TokenGrant> {
+    const { store, clock, accounts, bus } = this.deps;
+    const user = await store.findUserById(auth.session.userId);
+    const ok = user !== undefined && (await accounts.confirmPassword(user, password, context.ip));
+    const now = clock.now();
+    const logBase = this.#logBase(auth.session, context, now);
+    if (!ok) {
+      await store.appendLog({ ...logBase, action: 'step_up', success: false, error: 'invalid_credentials' });
+      throw new SessiondError('invalid_credentials', 'password is wrong');
+    }
+    const successor = randomToken('rt_');
+    const session = await store.recordStepUp(auth.session.id, {
+      acr: 'aal2',
+      now,
+      successor: {
+        id: randomUUID(),
+        tokenHash: sha256(successor),
+        sealed: this.deps.successorBox.seal(successor),
+      },
+      log: { ...logBase, action: 'step_up' },
+    });
+    if (!session) throw endedSessionError(auth.session, now);
+    bus.publish('session.step_up', {
+      user_id: session.userId,
+      session_id: session.id,
+      device_id: session.deviceId,
+      at: new Date(now).toISOString(),
+    });
+    return this.#grant(session, successor);
+  }
+
+  /** Idle heartbeat: slides the inactivity deadline. */
+  async touch(auth: Authenticated, context: RequestContext): Promise<SessionRecord> {
+    const now = this.deps.clock.now();
+    const session = await this.deps.store.recordActivity(auth.session.id, { now, ip: context.ip });
+    if (!session) throw endedSessionError(auth.session, now);
+    return session;
+  }
+
+  async logout(auth: Authenticated, context: RequestContext): Promise<void> {
+    await this.deps.ending.revoke(auth.session, { reason: 'logout', actor: 'user', context });
+  }
+
+  /** Revokes one of the caller's own sessions (404 for anyone else's, so ids cannot be probed). */
+  async revokeOwn(auth: Authenticated, sessionId: string, context: RequestContext): Promise<boolean> {
+    const session = await this.deps.store.findSession(sessionId);
+    if (!session || session.userId !== auth.session.userId) {
+      throw new SessiondError('session_not_found', 'no such session for this user');
+    }
+    return this.deps.ending.revoke(session, { reason: 'revoked', actor: 'user', context });
+  }
+
+  async revokeAllOwn(
+    auth: Authenticated,
+    input: { keepCurrent: boolean },
+    context: RequestContext,
+  ): Promise<number> {
+    const ended = await this.deps.ending.revokeAll({
+      userId: auth.session.userId,
+      reason: 'revoked_all',
+      actor: 'user',
+      context,
+      ...(input.keepCurrent ? { exceptSessionId: auth.session.id } : {}),
+    });
+    return ended.length;
+  }
+
+  /** Forgets a device: its sessions end, then its record goes (next sign-in there is "new"). */
+  async forgetDevice(auth: Authenticated, deviceId: string, context: RequestContext): Promise<void> {
+    const { store, bus, clock } = this.deps;
+    const userId = auth.session.userId;
+    if (!(await store.findDevice(userId, deviceId))) {
+      throw new SessiondError('device_not_found', 'no such device for this user');
+    }
+    await this.deps.ending.revokeAll({
+      userId,
+      deviceId,
+      reason: 'device_forgotten',
+      actor: 'user',
+      context,
+    });
+    await store.deleteDevice(userId, deviceId);
+    const now = clock.now();
+    await store.appendLog({
+      ...this.#logBase(auth.session, context, now),
+      action: 'device_forgotten',
+      deviceId,
+      actor: 'user',
+    });
+    bus.publish('device.forgotten', {
+      user_id: userId,
+      session_id: auth.session.id,
+      device_id: deviceId,
+      at: new Date(now).toISOString(),
+    });
+  }
+
+  async #grant(session: SessionRecord, refreshToken: string): Promise<TokenGrant> {
+    const device = await this.deps.store.findDevice(session.userId, session.deviceId);
+    return {
+      access: await this.deps.issuer.issue(session),
+      refreshToken,
+      session,
+      device: { id: session.deviceId, trusted: device?.trusted ?? false, new: false },
+    };
+  }
+
+  #logBase(session: SessionRecord, context: RequestContext, now: number) {
+    return {
+      success: true,
+      userId: session.userId,
+      sessionId: session.id,
+      deviceId: session.deviceId,
+      ip: context.ip,
+      userAgent: context.userAgent,
+      createdAt: now,
+    } satisfies Omit<NewLogEntry, 'action'>;
+  }
+}
+
+function invalidRefreshToken(): SessiondError {
+  return new SessiondError('refresh_token_invalid', 'refresh token is not valid');
+}

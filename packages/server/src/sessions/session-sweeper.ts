@@ -1,0 +1,54 @@
+import type { Clock } from '../clock.js';
+import type { SessionStore } from '../store/session-store.js';
+import type { SigningKeyRing } from '../tokens/signing-key-ring.js';
+import type { SessionEnding } from './session-ending.js';
+
+const BATCH = 500;
+
+/**
+ * Background housekeeping: marks timed-out sessions expired (logged, published) even when no
+ * client comes back to notice, drops sealed refresh successors once their grace window is
+ * over, and reloads signing keys so a key added by `sessiond keys rotate` starts signing.
+ */
+export class SessionSweeper {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+    private readonly ending: SessionEnding,
+    private readonly keys: SigningKeyRing,
+    private readonly refreshGraceMs: number,
+  ) {}
+
+  start(intervalMs: number, onError: (error: unknown) => void): void {
+    this.#timer = setInterval(() => {
+      this.#running ??= this.sweep()
+        .then(() => undefined)
+        .catch(onError)
+        .finally(() => {
+          this.#running = undefined;
+        });
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** One pass; returns how many sessions it expired. */
+  async sweep(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due = await this.store.listTimedOutSessions(this.clock.now(), BATCH);
+      for (const session of due) if (await this.ending.expireIfDue(session)) expired += 1;
+      if (due.length < BATCH) break;
+    }
+    await this.store.forgetExpiredSuccessors(this.clock.now() - this.refreshGraceMs);
+    await this.keys.reload();
+    return expired;
+  }
+}
