@@ -14,7 +14,7 @@ export interface BenchMeta {
   warmupSeconds: number;
   durationSeconds: number;
   runs: number;
-  passwordHashParams: PasswordHashParams | null;
+  passwordHashParams: PasswordHashParams;
 }
 
 /** What latest.json holds; latest.md is renderMarkdown() of it. */
@@ -67,9 +67,10 @@ function goalCell(report: BenchReport, result: TargetResult): string {
   const latency = report.latencies.find((check) => check.id === result.id);
   if (latency !== undefined) return `p99 < ${latency.maxMs} ms: ${verdict(latency.met)}`;
   const ratio = report.ratios.find((check) => check.peerId === result.id);
-  if (ratio !== undefined)
-    return ratio.atLeast === undefined ? 'context only' : `≥ ${ratio.atLeast}×: ${verdict(ratio.met)}`;
-  return 'reported';
+  if (ratio === undefined) return 'reported';
+  if (ratio.atLeast === undefined) return 'context only';
+  const goal = Number.isInteger(ratio.atLeast) ? String(ratio.atLeast) : ratio.atLeast.toFixed(2);
+  return `≥ ${goal}×: ${verdict(ratio.met)}`;
 }
 
 function tableRow(report: BenchReport, result: TargetResult): string {

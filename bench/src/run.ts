@@ -16,7 +16,7 @@ import { startBaselineVerify } from './targets/baseline-verify.js';
 import { startBetterAuth } from './targets/better-auth.js';
 import { startCeilingSign } from './targets/ceiling-sign.js';
 import { startExpressSession } from './targets/express-session.js';
-import { loadPasswordHashParams } from './targets/password-hash-params.js';
+import { passwordHashParams } from './targets/password-hash-params.js';
 import { startSessiond } from './targets/sessiond.js';
 import type { Target, TargetServer } from './targets/target.js';
 
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       warmupSeconds: config.warmupSeconds,
       durationSeconds: config.durationSeconds,
       runs: config.runs,
-      passwordHashParams: await loadPasswordHashParams(),
+      passwordHashParams: passwordHashParams(),
     },
     targets.map((target) => summarize(target, measured.get(target.id)!)),
     serverFailures,

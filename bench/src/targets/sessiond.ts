@@ -5,7 +5,7 @@ import type { BenchConfig } from '../config.js';
 import { findFreePort } from '../free-port.js';
 import { mapWithLimit } from '../map-limit.js';
 import { createTempDir } from '../temp-dir.js';
-import { describeHashParams, loadPasswordHashParams } from './password-hash-params.js';
+import { describeHashParams, passwordHashParams } from './password-hash-params.js';
 import { createRefreshChains } from './refresh-chains.js';
 import { type Credentials, createSession, refreshSession, signUp } from './sessiond-api.js';
 import type { TargetServer } from './target.js';
@@ -41,11 +41,17 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
   });
   const baseURL = server.baseURL;
   try {
-    const credentials: Credentials = { email: 'bench@example.test', password: 'correct horse battery' };
-    await signUp(baseURL, credentials);
+    // One account per workload, so the create load cannot touch (cap, throttle, revoke) the
+    // sessions the refresh and status runs use.
+    const accounts = {
+      refresh: { email: 'refresh@bench.test', password: 'correct horse battery' },
+      status: { email: 'status@bench.test', password: 'correct horse battery' },
+      create: { email: 'create@bench.test', password: 'correct horse battery' },
+    } satisfies Record<string, Credentials>;
+    for (const credentials of Object.values(accounts)) await signUp(baseURL, credentials);
     // Row 2 presents one access token; a dedicated session refreshed before each run keeps it fresh.
-    let statusTokens = await createSession(baseURL, credentials);
-    const hashParams = describeHashParams(await loadPasswordHashParams());
+    let statusTokens = await createSession(baseURL, accounts.status);
+    const hashParams = describeHashParams(passwordHashParams());
 
     return {
       stop: () => server.stop(),
@@ -61,7 +67,7 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
             const sessions = await mapWithLimit(
               Array.from({ length: config.connections }),
               SETUP_CONCURRENCY,
-              () => createSession(baseURL, credentials),
+              () => createSession(baseURL, accounts.refresh),
             );
             const chains = createRefreshChains(
               REFRESH_PATH,
@@ -93,7 +99,7 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
             url: `${baseURL}/api/auth/session/create`,
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ ...credentials, device: { name: 'autocannon', platform: 'bench' } }),
+            body: JSON.stringify({ ...accounts.create, device: { name: 'autocannon', platform: 'bench' } }),
           }),
         },
       ],

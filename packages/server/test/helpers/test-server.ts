@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { TestClock } from './test-clock.js';
+
+export const TEST_SECRET = 'test-master-secret-0123456789abcdef0123456789abcdef';
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  clock: TestClock;
+  dataDir: string;
+  /** Stops the server and starts a new one on the same data dir (same SQLite file and secret). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real sessiond on a real SQLite file in a fresh temp dir, listening on a loopback port.
+ * `env` overrides SESSIOND_* variables.
+ */
+export async function startTestServer(options: { env?: Record<string, string>; clock?: TestClock } = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
+  const clock = options.clock ?? new TestClock();
+  const config = loadConfig({
+    SESSIOND_DATA_DIR: dataDir,
+    SESSIOND_PORT: '0',
+    SESSIOND_SECRET: TEST_SECRET,
+    SESSIOND_LOG_LEVEL: 'silent',
+    SESSIOND_ISSUER: 'http://sessiond.test',
+    ...options.env,
+  });
+  const listen = async (): Promise<{ app: FastifyInstance; url: string }> => {
+    const app = await buildApp({ config, clock });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    return { app, url };
+  };
+  let current = await listen();
+  const server: TestServer = {
+    get url() {
+      return current.url;
+    },
+    get app() {
+      return current.app;
+    },
+    clock,
+    dataDir,
+    async restart() {
+      await current.app.close();
+      current = await listen();
+    },
+    async close() {
+      await current.app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}

@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewLogEntry, SessionRecord } from '../../src/store/records.js';
+import { EmailTakenError, type SessionStore } from '../../src/store/session-store.js';
+
+/**
+ * The contract every SessionStore implementation must keep, races included. Run it from a
+ * `<dialect>.test.ts` with a factory that opens a fresh, empty store.
+ */
+export function describeSessionStoreConformance(
+  name: string,
+  open: () => Promise<{ store: SessionStore; dispose: () => Promise<void> }>,
+): void {
+  describe(`SessionStore conformance: ${name}`, () => {
+    let store: SessionStore;
+    let dispose: () => Promise<void>;
+    const T0 = 1_800_000_000_000;
+    const IDLE = 30 * 60_000;
+    const GRACE = 10_000;
+
+    beforeEach(async () => {
+      ({ store, dispose } = await open());
+    });
+    afterEach(async () => {
+      await dispose();
+    });
+
+    async function newUser(email = `${randomUUID()}@example.com`) {
+      const user = { id: randomUUID(), email, passwordHash: 'hash', createdAt: T0 };
+      await store.createUser(user);
+      return user;
+    }
+
+    function log(action: NewLogEntry['action'], session: SessionRecord, at = T0): NewLogEntry {
+      return {
+        action,
+        success: true,
+        userId: session.userId,
+        sessionId: session.id,
+        deviceId: session.deviceId,
+        ip: '127.0.0.1',
+        userAgent: 'test',
+        createdAt: at,
+      };
+    }
+
+    /** A user with a live session; returns the session and its first refresh token hash. */
+    async function newSession(overrides: Partial<SessionRecord> = {}, userId?: string) {
+      const owner = userId ?? (await newUser()).id;
+      const session: SessionRecord = {
+        id: randomUUID(),
+        userId: owner,
+        deviceId: 'device-0001',
+        clientId: 'default',
+        acr: 'aal1',
+        ip: '127.0.0.1',
+        userAgent: 'test',
+        authTime: T0,
+        createdAt: T0,
+        lastActivityAt: T0,
+        idleTimeoutMs: IDLE,
+        idleExpiresAt: T0 + IDLE,
+        expiresAt: T0 + 14 * 86_400_000,
+        endedAt: null,
+        endReason: null,
+        stepUpRequired: false,
+        refreshCount: 0,
+        ...overrides,
+      };
+      const tokenHash = `hash-${randomUUID()}`;
+      await store.createSession({
+        session,
+        refreshToken: { id: randomUUID(), sessionId: session.id, tokenHash, createdAt: T0 },
+        logs: [log('login', session)],
+      });
+      return { session, tokenHash };
+    }
+
+    function successor() {
+      const id = randomUUID();
+      return { id, tokenHash: `hash-${id}`, sealed: `sealed-${id}` };
+    }
+
+    function rotate(tokenHash: string, now: number, next = successor()) {
+      return store.rotateRefreshToken({
+        tokenHash,
+        successor: next,
+        now,
+        graceMs: GRACE,
+        ip: '10.0.0.1',
+        userAgent: 'agent',
+      });
+    }
+
+    describe('users', () => {
+      it('stores and finds a user by email and id', async () => {
+        const user = await newUser('ann@example.com');
+        expect(await store.findUserByEmail('ann@example.com')).toEqual(user);
+        expect(await store.findUserById(user.id)).toEqual(user);
+        expect(await store.findUserByEmail('bob@example.com')).toBeUndefined();
+      });
+
+      it('rejects a second user with the same email, even when racing', async () => {
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 5 }, () =>
+            store.createUser({ id: randomUUID(), email: 'same@example.com', passwordHash: 'h', createdAt: T0 }),
+          ),
+        );
+        expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+        for (const attempt of attempts.filter((a) => a.status === 'rejected')) {
+          expect((attempt as PromiseRejectedResult).reason).toBeInstanceOf(EmailTakenError);
+        }
+      });
+    });
+
+    describe('devices', () => {
+      const sighting = (userId: string, at: number) => ({
+        userId,
+        id: 'device-abc-123',
+        name: 'Phone',
+        platform: 'ios',
+        browser: 'Safari 17',
+        os: 'iOS 17',
+        deviceType: 'mobile',
+        userAgent: 'ua',
+        ip: '10.0.0.1',
+        now: at,
+      });
+
+      it('reports the first sighting as new and later ones as known, updating last seen', async () => {
+        const user = await newUser();
+        const first = await store.recordDeviceSighting(sighting(user.id, T0));
+        expect(first.isNew).toBe(true);
+        const second = await store.recordDeviceSighting({ ...sighting(user.id, T0 + 5), name: null, ip: '10.0.0.2' });
+        expect(second.isNew).toBe(false);
+        expect(second.device).toMatchObject({ name: 'Phone', lastIP: '10.0.0.2', lastSeenAt: T0 + 5, firstSeenAt: T0 });
+      });
+
+      it('treats the same device id as new for a different user', async () => {
+        const [a, b] = [await newUser(), await newUser()];
+        expect((await store.recordDeviceSighting(sighting(a.id, T0))).isNew).toBe(true);
+        expect((await store.recordDeviceSighting(sighting(b.id, T0))).isNew).toBe(true);
+      });
+
+      it('of concurrent first sightings exactly one is new', async () => {
+        const user = await newUser();
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => store.recordDeviceSighting(sighting(user.id, T0 + i))),
+        );
+        expect(results.filter((r) => r.isNew)).toHaveLength(1);
+      });
+
+      it('sets trust, applies the idle timeout to live sessions of that device, and deletes', async () => {
+        const user = await newUser();
+        await store.recordDeviceSighting({ ...sighting(user.id, T0), id: 'device-0001' });
+        const { session } = await newSession({}, user.id);
+        const device = await store.setDeviceTrust(user.id, 'device-0001', {
+          trusted: true,
+          idleTimeoutMs: 4 * IDLE,
+          log: log('device_trusted', session),
+        });
+        expect(device?.trusted).toBe(true);
+        expect((await store.findSession(session.id))?.idleTimeoutMs).toBe(4 * IDLE);
+        expect(await store.setDeviceTrust(user.id, 'nope-nope', { trusted: true, idleTimeoutMs: 1, log: log('device_trusted', session) })).toBeUndefined();
+        expect(await store.deleteDevice(user.id, 'device-0001')).toBe(true);
+        expect(await store.deleteDevice(user.id, 'device-0001')).toBe(false);
+        expect(await store.listDevices(user.id)).toEqual([]);
+      });
+    });
+
+    describe('refresh token rotation', () => {
+      it('rotates: the successor becomes live, the session slides, a refresh log row is written', async () => {
+        const { session, tokenHash } = await newSession();
+        const next = successor();
+        const outcome = await rotate(tokenHash, T0 + 1000, next);
+        expect(outcome.kind).toBe('rotated');
+        if (outcome.kind !== 'rotated') return;
+        expect(outcome.session).toMatchObject({ lastActivityAt: T0 + 1000, idleExpiresAt: T0 + 1000 + IDLE, refreshCount: 1 });
+        expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('active');
+        expect((await store.findRefreshToken(tokenHash))?.status).toBe('rotated');
+        const logs = await store.listLogs({ userId: session.userId, limit: 10 });
+        expect(logs.map((l) => l.action)).toEqual(['refresh', 'login']);
+      });
+
+      it('of many concurrent rotations of one token exactly one wins; the rest get its successor', async () => {
+        const { tokenHash } = await newSession();
+        const candidates = Array.from({ length: 20 }, () => successor());
+        const outcomes = await Promise.all(candidates.map((next) => rotate(tokenHash, T0 + 1000, next)));
+        const winners = outcomes.filter((o) => o.kind === 'rotated');
+        expect(winners).toHaveLength(1);
+        const winnerIndex = outcomes.findIndex((o) => o.kind === 'rotated');
+        const winnerSealed = candidates[winnerIndex]!.sealed;
+        for (const outcome of outcomes.filter((o) => o.kind !== 'rotated')) {
+          expect(outcome).toMatchObject({ kind: 'grace', successorSealed: winnerSealed });
+        }
+      });
+
+      it('a replaced token inside the grace window yields the same successor while it is unused', async () => {
+        const { tokenHash } = await newSession();
+        const next = successor();
+        await rotate(tokenHash, T0 + 1000, next);
+        expect(await rotate(tokenHash, T0 + 1000 + GRACE - 1)).toMatchObject({ kind: 'grace', successorSealed: next.sealed });
+      });
+
+      it('a replaced token after the grace window is reuse: session ended, every token revoked, logged', async () => {
+        const { session, tokenHash } = await newSession();
+        const next = successor();
+        await rotate(tokenHash, T0 + 1000, next);
+        const outcome = await rotate(tokenHash, T0 + 1000 + GRACE);
+        expect(outcome.kind).toBe('reused');
+        const ended = await store.findSession(session.id);
+        expect(ended).toMatchObject({ endReason: 'refresh_token_reused' });
+        expect(ended?.endedAt).not.toBeNull();
+        expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('revoked');
+        expect((await rotate(next.tokenHash, T0 + 1000 + GRACE + 1)).kind).toBe('session_ended');
+        const logs = await store.listLogs({ userId: session.userId, limit: 1 });
+        expect(logs[0]).toMatchObject({ action: 'refresh_reuse_detected', success: false, error: 'refresh_token_reused' });
+      });
+
+      it('a replaced token whose successor was already used is reuse, even inside the window', async () => {
+        const { tokenHash } = await newSession();
+        const next = successor();
+        await rotate(tokenHash, T0 + 1000, next);
+        expect((await rotate(next.tokenHash, T0 + 2000)).kind).toBe('rotated');
+        expect((await rotate(tokenHash, T0 + 3000)).kind).toBe('reused');
+      });
+
+      it('an older generation is reuse', async () => {
+        const { tokenHash } = await newSession();
+        const second = successor();
+        await rotate(tokenHash, T0 + 1000, second);
+        await rotate(second.tokenHash, T0 + 60_000);
+        expect((await rotate(tokenHash, T0 + 60_001)).kind).toBe('reused');
+      });
+
+      it('reports unknown tokens and ended sessions without changing anything', async () => {
+        expect((await rotate('hash-unknown', T0)).kind).toBe('not_found');
+        const { session, tokenHash } = await newSession();
+        await store.endSession({ sessionId: session.id, reason: 'logout', now: T0 + 1, log: log('logout', session) });
+        expect((await rotate(tokenHash, T0 + 2)).kind).toBe('session_ended');
+      });
+
+      it('refuses to slide a timed-out session and rolls the rotation back', async () => {
+        const { tokenHash } = await newSession();
+        const next = successor();
+        const outcome = await rotate(tokenHash, T0 + IDLE, next);
+        expect(outcome.kind).toBe('session_ended');
+        expect((await store.findRefreshToken(tokenHash))?.status).toBe('active');
+        expect(await store.findRefreshToken(next.tokenHash)).toBeUndefined();
+      });
+
+      it('forgets sealed successors once the grace window is over', async () => {
+        const { tokenHash } = await newSession();
+        await rotate(tokenHash, T0 + 1000);
+        expect(await store.forgetExpiredSuccessors(T0 + 1000)).toBe(0);
+        expect(await store.forgetExpiredSuccessors(T0 + 1001)).toBe(1);
+        expect((await store.findRefreshToken(tokenHash))?.successorSealed).toBeNull();
+      });
+    });
+
+    describe('ending sessions', () => {
+      it('of concurrent enders exactly one ends the session and writes the log row', async () => {
+        const { session, tokenHash } = await newSession();
+        const results = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            store.endSession({ sessionId: session.id, reason: 'revoked', now: T0 + 5, log: log('session_revoked', session) }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect((await store.findRefreshToken(tokenHash))?.status).toBe('revoked');
+        const logs = await store.listLogs({ userId: session.userId, limit: 10 });
+        expect(logs.filter((l) => l.action === 'session_revoked')).toHaveLength(1);
+      });
+
+      it('ends all of a user’s live sessions, keeping one or only one device’s', async () => {
+        const user = await newUser();
+        const a = await newSession({}, user.id);
+        const b = await newSession({ deviceId: 'device-0002' }, user.id);
+        const c = await newSession({ deviceId: 'device-0002' }, user.id);
+        const other = await newSession();
+        const byDevice = await store.endSessions({
+          userId: user.id,
+          deviceId: 'device-0002',
+          exceptSessionId: c.session.id,
+          reason: 'device_forgotten',
+          now: T0 + 1,
+          log: (s) => log('session_revoked', s),
+        });
+        expect(byDevice.map((s) => s.id)).toEqual([b.session.id]);
+        const rest = await store.endSessions({ userId: user.id, reason: 'revoked_all', now: T0 + 2, log: (s) => log('session_revoked', s) });
+        expect(rest.map((s) => s.id).sort()).toEqual([a.session.id, c.session.id].sort());
+        expect((await store.findSession(other.session.id))?.endedAt).toBeNull();
+        expect(await store.listLiveSessions(user.id, T0 + 3)).toEqual([]);
+      });
+
+      it('lists live sessions newest first, leaving out ended and timed-out ones', async () => {
+        const user = await newUser();
+        const older = await newSession({}, user.id);
+        const newer = await newSession({ createdAt: T0 + 10 }, user.id);
+        await newSession({ idleExpiresAt: T0 + 5 }, user.id);
+        const live = await store.listLiveSessions(user.id, T0 + 6);
+        expect(live.map((s) => s.id)).toEqual([newer.session.id, older.session.id]);
+        const due = await store.listTimedOutSessions(T0 + 6, 10);
+        expect(due).toHaveLength(1);
+      });
+
+      it('slides activity by the session’s own idle timeout, only while live', async () => {
+        const { session } = await newSession({ idleTimeoutMs: 1000, idleExpiresAt: T0 + 1000 });
+        expect((await store.recordActivity(session.id, { now: T0 + 999, ip: '10.0.0.9' }))?.idleExpiresAt).toBe(T0 + 1999);
+        expect(await store.recordActivity(session.id, { now: T0 + 1999, ip: null })).toBeUndefined();
+      });
+    });
+
+    describe('step-up', () => {
+      it('flags a session, then raises assurance and rotates its refresh token', async () => {
+        const { session, tokenHash } = await newSession();
+        expect(await store.requireStepUp(session.id, log('step_up_required', session))).toBe(true);
+        expect((await store.findSession(session.id))?.stepUpRequired).toBe(true);
+        const next = successor();
+        const raised = await store.recordStepUp(session.id, { acr: 'aal2', now: T0 + 5, successor: next, log: log('step_up', session) });
+        expect(raised).toMatchObject({ acr: 'aal2', authTime: T0 + 5, stepUpRequired: false });
+        expect((await store.findRefreshToken(tokenHash))?.status).toBe('rotated');
+        expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('active');
+        expect(await rotate(tokenHash, T0 + 6)).toMatchObject({ kind: 'grace', successorSealed: next.sealed });
+      });
+    });
+
+    describe('audit log and keys', () => {
+      it('pages a user’s log newest first by id', async () => {
+        const { session } = await newSession();
+        for (let i = 1; i <= 4; i += 1) await store.appendLog({ ...log('refresh', session, T0 + i), detail: { i } });
+        const first = await store.listLogs({ userId: session.userId, limit: 2 });
+        expect(first.map((l) => l.detail)).toEqual([{ i: 4 }, { i: 3 }]);
+        const next = await store.listLogs({ userId: session.userId, limit: 10, beforeId: first[1]!.id });
+        expect(next.map((l) => l.action)).toEqual(['refresh', 'refresh', 'login']);
+      });
+
+      it('adds a signing key and retires the previous one atomically', async () => {
+        const key = (kid: string, at: number) => ({ kid, alg: 'RS256', publicJWK: '{}', privateKeySealed: 's', createdAt: at, retiredAt: null });
+        await store.addSigningKey(key('k1', T0));
+        await store.addSigningKey(key('k2', T0 + 10));
+        const keys = await store.listSigningKeys();
+        expect(keys.map((k) => [k.kid, k.retiredAt])).toEqual([
+          ['k1', T0 + 10],
+          ['k2', null],
+        ]);
+      });
+    });
+  });
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Runs the whole vitest suite and ends with the plain "N passed, N failed" line CI reads.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+const results = '.vitest-results.json';
+rmSync(results, { force: true });
+const run = spawnSync(
+  'npx',
+  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${results}`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
+if (!existsSync(results)) {
+  console.log('0 passed, 1 failed');
+  process.exit(run.status || 1);
+}
+const summary = JSON.parse(readFileSync(results, 'utf8'));
+const failed = summary.numFailedTests + (summary.numFailedTestSuites ?? 0);
+const skipped = summary.numPendingTests + summary.numTodoTests;
+console.log(`${summary.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(run.status ?? 1);
