@@ -14,7 +14,9 @@ afterAll(async () => {
 describe('session lifecycle over HTTP', () => {
   it('signs up, signs in, calls an authenticated endpoint, refreshes, logs out', async () => {
     const email = uniqueEmail();
-    const signup = await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
+    const signup = await request(server.url, 'POST', '/api/auth/signup', {
+      body: { email, password: PASSWORD },
+    });
     expect(signup.status).toBe(201);
     expect(signup.body).toMatchObject({ user: { email } });
 
@@ -23,12 +25,20 @@ describe('session lifecycle over HTTP', () => {
     });
     expect(created.status).toBe(200);
     expect(created.headers.get('cache-control')).toBe('no-store');
-    expect(created.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, device: { trusted: false, new: true } });
+    expect(created.body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 900,
+      device: { trusted: false, new: true },
+    });
     expect(created.body.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
 
-    const status = await request(server.url, 'GET', '/api/auth/session/status', { token: created.body.access_token });
+    const status = await request(server.url, 'GET', '/api/auth/session/status', {
+      token: created.body.access_token,
+    });
     expect(status.status).toBe(200);
-    expect(status.body).toMatchObject({ session: { id: created.body.session.id, step_up_required: false, acr: 'aal1' } });
+    expect(status.body).toMatchObject({
+      session: { id: created.body.session.id, step_up_required: false, acr: 'aal1' },
+    });
 
     const refreshed = await refresh(server.url, created.body.refresh_token);
     expect(refreshed.status).toBe(200);
@@ -36,12 +46,18 @@ describe('session lifecycle over HTTP', () => {
     expect(refreshed.body.session.id).toBe(created.body.session.id);
     expect(refreshed.body.device).toMatchObject({ id: created.body.device.id, new: false });
 
-    const logout = await request(server.url, 'POST', '/api/auth/session/logout', { token: refreshed.body.access_token });
+    const logout = await request(server.url, 'POST', '/api/auth/session/logout', {
+      token: refreshed.body.access_token,
+    });
     expect(logout.status).toBe(200);
-    const after = await request(server.url, 'GET', '/api/auth/session/status', { token: refreshed.body.access_token });
+    const after = await request(server.url, 'GET', '/api/auth/session/status', {
+      token: refreshed.body.access_token,
+    });
     expect(after.status).toBe(401);
     expect(after.body).toMatchObject({ error: 'session_revoked' });
-    expect((await refresh(server.url, refreshed.body.refresh_token)).body).toMatchObject({ error: 'session_revoked' });
+    expect((await refresh(server.url, refreshed.body.refresh_token)).body).toMatchObject({
+      error: 'session_revoked',
+    });
   });
 
   it('puts the claims of DESIGN.md in the access token with typ at+jwt and a kid', async () => {
@@ -77,11 +93,15 @@ describe('session lifecycle over HTTP', () => {
     });
     expect(revoke.status).toBe(200);
     expect(revoke.body).toEqual({ session_id: second.session.id, revoked: true });
-    const refused = await request(server.url, 'GET', '/api/auth/session/status', { token: second.access_token });
+    const refused = await request(server.url, 'GET', '/api/auth/session/status', {
+      token: second.access_token,
+    });
     expect(refused.status).toBe(401);
     expect(refused.body).toMatchObject({ error: 'session_revoked' });
     expect(refused.headers.get('www-authenticate')).toContain('error="invalid_token"');
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: first.access_token })).status).toBe(200);
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: first.access_token })).status,
+    ).toBe(200);
   });
 
   it('cannot revoke another user’s session, and says so as if it did not exist', async () => {
@@ -93,7 +113,9 @@ describe('session lifecycle over HTTP', () => {
     });
     expect(attempt.status).toBe(404);
     expect(attempt.body).toMatchObject({ error: 'session_not_found' });
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: theirs.access_token })).status).toBe(200);
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: theirs.access_token })).status,
+    ).toBe(200);
   });
 
   it('revoke-all ends every session at once, keeping the current one when asked', async () => {
@@ -106,28 +128,37 @@ describe('session lifecycle over HTTP', () => {
     });
     expect(kept.body).toEqual({ revoked: 2 });
     for (const other of [b, c]) {
-      expect((await request(server.url, 'GET', '/api/auth/session/status', { token: other.access_token })).status).toBe(401);
+      expect(
+        (await request(server.url, 'GET', '/api/auth/session/status', { token: other.access_token })).status,
+      ).toBe(401);
       expect((await refresh(server.url, other.refresh_token)).status).toBe(401);
     }
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: a.access_token })).status).toBe(200);
-    const all = await request(server.url, 'POST', '/api/auth/session/revoke-all', { token: a.access_token, body: {} });
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: a.access_token })).status,
+    ).toBe(200);
+    const all = await request(server.url, 'POST', '/api/auth/session/revoke-all', {
+      token: a.access_token,
+      body: {},
+    });
     expect(all.body).toEqual({ revoked: 1 });
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: a.access_token })).status).toBe(401);
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: a.access_token })).status,
+    ).toBe(401);
   });
 
   it('lists active sessions with their device and marks the current one', async () => {
-    const phone = await signUpAndIn(server.url, { device: { id: 'phone-device-1', name: 'Phone', platform: 'ios' } });
+    const phone = await signUpAndIn(server.url, {
+      device: { id: 'phone-device-1', name: 'Phone', platform: 'ios' },
+    });
     server.clock.advance(1000);
     const laptop = await signIn(server.url, phone.email, {
       device: { id: 'laptop-device-1', name: 'Laptop' },
-      userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+      userAgent:
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
     });
-    const active = await request<{ sessions: Array<Record<string, unknown> & { device: Record<string, unknown> }> }>(
-      server.url,
-      'GET',
-      '/api/auth/session/active',
-      { token: laptop.access_token },
-    );
+    const active = await request<{
+      sessions: Array<Record<string, unknown> & { device: Record<string, unknown> }>;
+    }>(server.url, 'GET', '/api/auth/session/active', { token: laptop.access_token });
     expect(active.status).toBe(200);
     expect(active.body.sessions.map((s) => [s.id, s.current])).toEqual([
       [laptop.session.id, true],
@@ -146,17 +177,16 @@ describe('session lifecycle over HTTP', () => {
   it('pages through the user’s own audit log, newest first', async () => {
     const grant = await signUpAndIn(server.url);
     let current = grant;
-    for (let i = 0; i < 3; i += 1) current = { ...current, ...(await refresh(server.url, current.refresh_token)).body };
+    for (let i = 0; i < 3; i += 1)
+      current = { ...current, ...(await refresh(server.url, current.refresh_token)).body };
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
       const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
-      const page = await request<{ logs: Array<{ action: string; ip: string; user_agent: string; success: boolean }>; next_cursor: string | null }>(
-        server.url,
-        'GET',
-        `/api/auth/session/logs${query}`,
-        { token: current.access_token },
-      );
+      const page = await request<{
+        logs: Array<{ action: string; ip: string; user_agent: string; success: boolean }>;
+        next_cursor: string | null;
+      }>(server.url, 'GET', `/api/auth/session/logs${query}`, { token: current.access_token });
       expect(page.status).toBe(200);
       expect(page.body.logs.length).toBeLessThanOrEqual(2);
       for (const log of page.body.logs) {
@@ -167,7 +197,9 @@ describe('session lifecycle over HTTP', () => {
     } while (cursor);
     expect(seen).toEqual(['refresh', 'refresh', 'refresh', 'new_device_login', 'login']);
     const other = await signUpAndIn(server.url);
-    const theirs = await request<{ logs: unknown[] }>(server.url, 'GET', '/api/auth/session/logs', { token: other.access_token });
+    const theirs = await request<{ logs: unknown[] }>(server.url, 'GET', '/api/auth/session/logs', {
+      token: other.access_token,
+    });
     expect(theirs.body.logs).toHaveLength(2);
   });
 
@@ -176,7 +208,9 @@ describe('session lifecycle over HTTP', () => {
     const jwksBefore = await request(server.url, 'GET', '/.well-known/jwks.json');
     await server.restart();
     expect((await request(server.url, 'GET', '/.well-known/jwks.json')).body).toEqual(jwksBefore.body);
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: grant.access_token })).status).toBe(200);
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: grant.access_token })).status,
+    ).toBe(200);
     const refreshed = await refresh(server.url, grant.refresh_token);
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.session.id).toBe(grant.session.id);

@@ -22,7 +22,9 @@ export interface TestServer {
  * A real sessiond on a real SQLite file in a fresh temp dir, listening on a loopback port.
  * `env` overrides SESSIOND_* variables.
  */
-export async function startTestServer(options: { env?: Record<string, string>; clock?: TestClock } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { env?: Record<string, string>; clock?: TestClock } = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
   const clock = options.clock ?? new TestClock();
   const config = loadConfig({

@@ -103,7 +103,12 @@ export function describeSessionStoreConformance(
       it('rejects a second user with the same email, even when racing', async () => {
         const attempts = await Promise.allSettled(
           Array.from({ length: 5 }, () =>
-            store.createUser({ id: randomUUID(), email: 'same@example.com', passwordHash: 'h', createdAt: T0 }),
+            store.createUser({
+              id: randomUUID(),
+              email: 'same@example.com',
+              passwordHash: 'h',
+              createdAt: T0,
+            }),
           ),
         );
         expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
@@ -131,9 +136,18 @@ export function describeSessionStoreConformance(
         const user = await newUser();
         const first = await store.recordDeviceSighting(sighting(user.id, T0));
         expect(first.isNew).toBe(true);
-        const second = await store.recordDeviceSighting({ ...sighting(user.id, T0 + 5), name: null, ip: '10.0.0.2' });
+        const second = await store.recordDeviceSighting({
+          ...sighting(user.id, T0 + 5),
+          name: null,
+          ip: '10.0.0.2',
+        });
         expect(second.isNew).toBe(false);
-        expect(second.device).toMatchObject({ name: 'Phone', lastIP: '10.0.0.2', lastSeenAt: T0 + 5, firstSeenAt: T0 });
+        expect(second.device).toMatchObject({
+          name: 'Phone',
+          lastIP: '10.0.0.2',
+          lastSeenAt: T0 + 5,
+          firstSeenAt: T0,
+        });
       });
 
       it('treats the same device id as new for a different user', async () => {
@@ -161,7 +175,13 @@ export function describeSessionStoreConformance(
         });
         expect(device?.trusted).toBe(true);
         expect((await store.findSession(session.id))?.idleTimeoutMs).toBe(4 * IDLE);
-        expect(await store.setDeviceTrust(user.id, 'nope-nope', { trusted: true, idleTimeoutMs: 1, log: log('device_trusted', session) })).toBeUndefined();
+        expect(
+          await store.setDeviceTrust(user.id, 'nope-nope', {
+            trusted: true,
+            idleTimeoutMs: 1,
+            log: log('device_trusted', session),
+          }),
+        ).toBeUndefined();
         expect(await store.deleteDevice(user.id, 'device-0001')).toBe(true);
         expect(await store.deleteDevice(user.id, 'device-0001')).toBe(false);
         expect(await store.listDevices(user.id)).toEqual([]);
@@ -175,7 +195,11 @@ export function describeSessionStoreConformance(
         const outcome = await rotate(tokenHash, T0 + 1000, next);
         expect(outcome.kind).toBe('rotated');
         if (outcome.kind !== 'rotated') return;
-        expect(outcome.session).toMatchObject({ lastActivityAt: T0 + 1000, idleExpiresAt: T0 + 1000 + IDLE, refreshCount: 1 });
+        expect(outcome.session).toMatchObject({
+          lastActivityAt: T0 + 1000,
+          idleExpiresAt: T0 + 1000 + IDLE,
+          refreshCount: 1,
+        });
         expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('active');
         expect((await store.findRefreshToken(tokenHash))?.status).toBe('rotated');
         const logs = await store.listLogs({ userId: session.userId, limit: 10 });
@@ -199,7 +223,10 @@ export function describeSessionStoreConformance(
         const { tokenHash } = await newSession();
         const next = successor();
         await rotate(tokenHash, T0 + 1000, next);
-        expect(await rotate(tokenHash, T0 + 1000 + GRACE - 1)).toMatchObject({ kind: 'grace', successorSealed: next.sealed });
+        expect(await rotate(tokenHash, T0 + 1000 + GRACE - 1)).toMatchObject({
+          kind: 'grace',
+          successorSealed: next.sealed,
+        });
       });
 
       it('a replaced token after the grace window is reuse: session ended, every token revoked, logged', async () => {
@@ -214,7 +241,11 @@ export function describeSessionStoreConformance(
         expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('revoked');
         expect((await rotate(next.tokenHash, T0 + 1000 + GRACE + 1)).kind).toBe('session_ended');
         const logs = await store.listLogs({ userId: session.userId, limit: 1 });
-        expect(logs[0]).toMatchObject({ action: 'refresh_reuse_detected', success: false, error: 'refresh_token_reused' });
+        expect(logs[0]).toMatchObject({
+          action: 'refresh_reuse_detected',
+          success: false,
+          error: 'refresh_token_reused',
+        });
       });
 
       it('a replaced token whose successor was already used is reuse, even inside the window', async () => {
@@ -236,7 +267,12 @@ export function describeSessionStoreConformance(
       it('reports unknown tokens and ended sessions without changing anything', async () => {
         expect((await rotate('hash-unknown', T0)).kind).toBe('not_found');
         const { session, tokenHash } = await newSession();
-        await store.endSession({ sessionId: session.id, reason: 'logout', now: T0 + 1, log: log('logout', session) });
+        await store.endSession({
+          sessionId: session.id,
+          reason: 'logout',
+          now: T0 + 1,
+          log: log('logout', session),
+        });
         expect((await rotate(tokenHash, T0 + 2)).kind).toBe('session_ended');
       });
 
@@ -263,7 +299,12 @@ export function describeSessionStoreConformance(
         const { session, tokenHash } = await newSession();
         const results = await Promise.all(
           Array.from({ length: 6 }, () =>
-            store.endSession({ sessionId: session.id, reason: 'revoked', now: T0 + 5, log: log('session_revoked', session) }),
+            store.endSession({
+              sessionId: session.id,
+              reason: 'revoked',
+              now: T0 + 5,
+              log: log('session_revoked', session),
+            }),
           ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
@@ -287,7 +328,12 @@ export function describeSessionStoreConformance(
           log: (s) => log('session_revoked', s),
         });
         expect(byDevice.map((s) => s.id)).toEqual([b.session.id]);
-        const rest = await store.endSessions({ userId: user.id, reason: 'revoked_all', now: T0 + 2, log: (s) => log('session_revoked', s) });
+        const rest = await store.endSessions({
+          userId: user.id,
+          reason: 'revoked_all',
+          now: T0 + 2,
+          log: (s) => log('session_revoked', s),
+        });
         expect(rest.map((s) => s.id).sort()).toEqual([a.session.id, c.session.id].sort());
         expect((await store.findSession(other.session.id))?.endedAt).toBeNull();
         expect(await store.listLiveSessions(user.id, T0 + 3)).toEqual([]);
@@ -306,7 +352,9 @@ export function describeSessionStoreConformance(
 
       it('slides activity by the session’s own idle timeout, only while live', async () => {
         const { session } = await newSession({ idleTimeoutMs: 1000, idleExpiresAt: T0 + 1000 });
-        expect((await store.recordActivity(session.id, { now: T0 + 999, ip: '10.0.0.9' }))?.idleExpiresAt).toBe(T0 + 1999);
+        expect(
+          (await store.recordActivity(session.id, { now: T0 + 999, ip: '10.0.0.9' }))?.idleExpiresAt,
+        ).toBe(T0 + 1999);
         expect(await store.recordActivity(session.id, { now: T0 + 1999, ip: null })).toBeUndefined();
       });
     });
@@ -317,18 +365,27 @@ export function describeSessionStoreConformance(
         expect(await store.requireStepUp(session.id, log('step_up_required', session))).toBe(true);
         expect((await store.findSession(session.id))?.stepUpRequired).toBe(true);
         const next = successor();
-        const raised = await store.recordStepUp(session.id, { acr: 'aal2', now: T0 + 5, successor: next, log: log('step_up', session) });
+        const raised = await store.recordStepUp(session.id, {
+          acr: 'aal2',
+          now: T0 + 5,
+          successor: next,
+          log: log('step_up', session),
+        });
         expect(raised).toMatchObject({ acr: 'aal2', authTime: T0 + 5, stepUpRequired: false });
         expect((await store.findRefreshToken(tokenHash))?.status).toBe('rotated');
         expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('active');
-        expect(await rotate(tokenHash, T0 + 6)).toMatchObject({ kind: 'grace', successorSealed: next.sealed });
+        expect(await rotate(tokenHash, T0 + 6)).toMatchObject({
+          kind: 'grace',
+          successorSealed: next.sealed,
+        });
       });
     });
 
     describe('audit log and keys', () => {
       it('pages a user’s log newest first by id', async () => {
         const { session } = await newSession();
-        for (let i = 1; i <= 4; i += 1) await store.appendLog({ ...log('refresh', session, T0 + i), detail: { i } });
+        for (let i = 1; i <= 4; i += 1)
+          await store.appendLog({ ...log('refresh', session, T0 + i), detail: { i } });
         const first = await store.listLogs({ userId: session.userId, limit: 2 });
         expect(first.map((l) => l.detail)).toEqual([{ i: 4 }, { i: 3 }]);
         const next = await store.listLogs({ userId: session.userId, limit: 10, beforeId: first[1]!.id });
@@ -336,7 +393,14 @@ export function describeSessionStoreConformance(
       });
 
       it('adds a signing key and retires the previous one atomically', async () => {
-        const key = (kid: string, at: number) => ({ kid, alg: 'RS256', publicJWK: '{}', privateKeySealed: 's', createdAt: at, retiredAt: null });
+        const key = (kid: string, at: number) => ({
+          kid,
+          alg: 'RS256',
+          publicJWK: '{}',
+          privateKeySealed: 's',
+          createdAt: at,
+          retiredAt: null,
+        });
         await store.addSigningKey(key('k1', T0));
         await store.addSigningKey(key('k2', T0 + 10));
         const keys = await store.listSigningKeys();
