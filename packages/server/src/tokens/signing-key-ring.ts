@@ -81,7 +81,14 @@ export class SigningKeyRing {
     for (const record of records) keys.set(record.kid, this.#load(record));
     const newest = records.filter((record) => record.retiredAt === null).at(-1);
     if (newest && newest.kid !== this.#active?.kid) {
-      const pem = this.#box.open(newest.privateKeySealed);
+      let pem: string;
+      try {
+        pem = this.#box.open(newest.privateKeySealed);
+      } catch {
+        throw new Error(
+          `cannot decrypt signing key ${newest.kid}: SESSIOND_SECRET is not the secret the keys were sealed with`,
+        );
+      }
       this.#active = { kid: newest.kid, privateKey: await importPKCS8(pem, SIGNING_ALG) };
     }
     this.#keys = keys;

@@ -1,0 +1,106 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 7420,
+      dataDir: './data',
+      issuer: 'http://127.0.0.1:7420',
+      audience: 'sessiond',
+      accessTokenTTLSeconds: 15 * 60,
+      sessionLifetimeSeconds: 14 * 86_400,
+      idleTimeoutSeconds: 30 * 60,
+      refreshGraceSeconds: 10,
+      clients: ['default'],
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads lists and ignores variables that are not SESSIOND_*', () => {
+    const config = loadConfig({ SESSIOND_CLIENTS: 'web, ios ,,android', PATH: '/bin', SESSIOND_RESOURCE_SERVERS: 'api:s3cret:x' });
+    expect(config.clients).toEqual(['web', 'ios', 'android']);
+    expect(config.resourceServers).toEqual([{ id: 'api', secret: 's3cret:x' }]);
+  });
+
+  it.each([
+    ['SESSIOND_ACCESS_TOKEN_TTL_MINUTES', '5'],
+    ['SESSIOND_ACCESS_TOKEN_TTL_MINUTES', '61'],
+    ['SESSIOND_REFRESH_TOKEN_TTL_DAYS', '31'],
+    ['SESSIOND_PORT', 'eighty'],
+    ['SESSIOND_SECRET', 'too-short'],
+    ['SESSIOND_DATABASE_URL', 'not a url'],
+    ['SESSIOND_LOG_LEVEL', 'loud'],
+    ['SESSIOND_RESOURCE_SERVERS', 'no-secret'],
+    ['SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES', '5'],
+  ])('refuses %s=%s naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ SESSIOND_PORT: '-1', SESSIOND_ACCESS_TOKEN_TTL_MINUTES: '1' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toContain('SESSIOND_PORT');
+      expect((error as Error).message).toContain('SESSIOND_ACCESS_TOKEN_TTL_MINUTES');
+    }
+  });
+});
+
+describe('the sessiond command', () => {
+  it('exits 1 with a clear message on invalid configuration', async () => {
+    const failure = await run(process.execPath, [MAIN, 'start'], {
+      env: { ...process.env, SESSIOND_ACCESS_TOKEN_TTL_MINUTES: '5' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(
+      /sessiond: invalid configuration:\n\s+SESSIOND_ACCESS_TOKEN_TTL_MINUTES: .*15/,
+    );
+  });
+
+  it('starts on the SQLite default, prints its address, generates a private dev secret, and stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-cli-'));
+    const child = spawn(process.execPath, [MAIN, 'start'], {
+      env: { ...process.env, SESSIOND_DATA_DIR: dataDir, SESSIOND_PORT: '0', SESSIOND_LOG_LEVEL: 'warn', SESSIOND_SECRET: '' },
+    });
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          const match = /sessiond listening on (http:\/\/\S+)/.exec(out);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      expect((await fetch(`${address}/healthz`)).status).toBe(200);
+      expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
+      expect(statSync(join(dataDir, 'sessiond.db')).isFile()).toBe(true);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an unknown command', async () => {
+    const failure = await run(process.execPath, [MAIN, 'frobnicate']).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toContain('unknown command');
+  });
+});

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { decodeParts } from './helpers/forge.js';
+import { request, signIn, signUpAndIn } from './helpers/api.js';
+import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+type JWKS = { keys: Array<{ kid: string; kty: string; alg: string; use: string; d?: string }> };
+const jwks = async () => (await request<JWKS>(server.url, 'GET', '/.well-known/jwks.json')).body;
+const status = (token: string) => request(server.url, 'GET', '/api/auth/session/status', { token });
+
+describe('signing keys', () => {
+  it('publishes only public RS256 keys', async () => {
+    const { keys } = await jwks();
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
+    expect(keys[0]!.d).toBeUndefined();
+  });
+
+  it('keeps private keys encrypted at rest', () => {
+    const bytes = readdirSync(server.dataDir)
+      .filter((file) => file.startsWith('sessiond.db'))
+      .map((file) => readFileSync(`${server.dataDir}/${file}`).toString('latin1'))
+      .join('');
+    expect(bytes).toContain('v1.');
+    expect(bytes).not.toContain('PRIVATE KEY');
+    expect(bytes).not.toMatch(/MII[A-Za-z0-9+/]{20}/);
+  });
+
+  it('rotation: new tokens use the new key, old tokens stay valid until the old key’s tokens expire', async () => {
+    const before = await signUpAndIn(server.url);
+    const oldKid = decodeParts(before.access_token).header.kid;
+    server.clock.advance(60_000);
+    const newKid = await server.app.sessiond.keys.rotate();
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual([oldKid, newKid]);
+    const after = await signIn(server.url, before.email);
+    expect(decodeParts(after.access_token).header.kid).toBe(newKid);
+    expect((await status(before.access_token)).status).toBe(200);
+    // One access-token lifetime after the rotation, the old key is no longer published.
+    server.clock.advance(15 * 60_000);
+    expect((await jwks()).keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it('`sessiond keys rotate` on the data dir is picked up by the running server', async () => {
+    const env = { ...process.env, SESSIOND_DATA_DIR: server.dataDir, SESSIOND_SECRET: TEST_SECRET, SESSIOND_LOG_LEVEL: 'silent' };
+    const rotated = await run(process.execPath, [MAIN, 'keys', 'rotate'], { env });
+    const kid = /new signing key ([0-9a-f-]{36})/.exec(rotated.stdout)?.[1];
+    expect(kid).toBeDefined();
+    const listed = await run(process.execPath, [MAIN, 'keys', 'list'], { env });
+    expect(listed.stdout).toContain(`${kid}`);
+    expect(listed.stdout).toMatch(/signing/);
+    await server.app.sessiond.sweeper.sweep();
+    const grant = await signUpAndIn(server.url);
+    expect(decodeParts(grant.access_token).header.kid).toBe(kid);
+    expect((await jwks()).keys.map((k) => k.kid)).toContain(kid);
+  });
+
+  it('refuses to start with a master secret other than the one that sealed the keys', async () => {
+    const config = loadConfig({
+      SESSIOND_DATA_DIR: server.dataDir,
+      SESSIOND_SECRET: 'a-different-secret-0123456789abcdefghijkl',
+      SESSIOND_LOG_LEVEL: 'silent',
+    });
+    await expect(buildApp({ config })).rejects.toThrow(/SESSIOND_SECRET is not the secret the keys were sealed with/);
+  });
+});
