@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests run against sources, not build output.
-    alias: { '@sessiond/protocol': fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url)) },
+    alias: {
+      '@sessiond/protocol': fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url)),
+    },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],

@@ -26,6 +26,8 @@ export interface BuildAppOptions {
   /** Defaults to SQLite in the data dir; the app closes a store it opened itself. */
   store?: SessionStore;
   bus?: EventBus;
+  /** Where log lines go; defaults to stdout. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /** Secrets that must never reach a log line, wherever pino finds them. */
@@ -46,7 +48,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const app = Fastify({
-    logger: { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      ...(options.logDestination ? { stream: options.logDestination } : {}),
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,

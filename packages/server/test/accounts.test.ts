@@ -4,7 +4,9 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ env: { SESSIOND_LOGIN_LIMIT_PER_IP: '8', SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '3' } });
+  server = await startTestServer({
+    env: { SESSIOND_LOGIN_LIMIT_PER_IP: '8', SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '3' },
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -58,7 +60,11 @@ describe('accounts', () => {
       '/api/auth/session/logs',
       { token: ok.body.access_token },
     );
-    expect(logs.body.logs.at(-1)).toMatchObject({ action: 'login_failed', success: false, error: 'invalid_credentials' });
+    expect(logs.body.logs.at(-1)).toMatchObject({
+      action: 'login_failed',
+      success: false,
+      error: 'invalid_credentials',
+    });
   });
 });
 

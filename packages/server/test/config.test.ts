@@ -29,7 +29,11 @@ describe('configuration', () => {
   });
 
   it('reads lists and ignores variables that are not SESSIOND_*', () => {
-    const config = loadConfig({ SESSIOND_CLIENTS: 'web, ios ,,android', PATH: '/bin', SESSIOND_RESOURCE_SERVERS: 'api:s3cret:x' });
+    const config = loadConfig({
+      SESSIOND_CLIENTS: 'web, ios ,,android',
+      PATH: '/bin',
+      SESSIOND_RESOURCE_SERVERS: 'api:s3cret:x',
+    });
     expect(config.clients).toEqual(['web', 'ios', 'android']);
     expect(config.resourceServers).toEqual([{ id: 'api', secret: 's3cret:x' }]);
   });
@@ -74,7 +78,13 @@ describe('the sessiond command', () => {
   it('starts on the SQLite default, prints its address, generates a private dev secret, and stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-cli-'));
     const child = spawn(process.execPath, [MAIN, 'start'], {
-      env: { ...process.env, SESSIOND_DATA_DIR: dataDir, SESSIOND_PORT: '0', SESSIOND_LOG_LEVEL: 'warn', SESSIOND_SECRET: '' },
+      env: {
+        ...process.env,
+        SESSIOND_DATA_DIR: dataDir,
+        SESSIOND_PORT: '0',
+        SESSIOND_LOG_LEVEL: 'warn',
+        SESSIOND_SECRET: '',
+      },
     });
     try {
       const address = await new Promise<string>((resolve, reject) => {
@@ -99,7 +109,9 @@ describe('the sessiond command', () => {
   });
 
   it('rejects an unknown command', async () => {
-    const failure = await run(process.execPath, [MAIN, 'frobnicate']).catch((error: { code: number; stderr: string }) => error);
+    const failure = await run(process.execPath, [MAIN, 'frobnicate']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(failure).toMatchObject({ code: 2 });
     expect((failure as { stderr: string }).stderr).toContain('unknown command');
   });

@@ -13,9 +13,14 @@ afterAll(async () => {
 type Devices = { devices: Array<{ id: string; trusted: boolean; current: boolean; name: string | null }> };
 const listDevices = (token: string) => request<Devices>(server.url, 'GET', '/api/auth/devices', { token });
 const logActions = async (token: string) =>
-  (await request<{ logs: Array<{ action: string }> }>(server.url, 'GET', '/api/auth/session/logs?limit=100', { token })).body.logs.map(
-    (l) => l.action,
-  );
+  (
+    await request<{ logs: Array<{ action: string }> }>(
+      server.url,
+      'GET',
+      '/api/auth/session/logs?limit=100',
+      { token },
+    )
+  ).body.logs.map((l) => l.action);
 
 describe('devices', () => {
   it('flags a device new once per user, and logs new_device_login only then', async () => {
@@ -59,24 +64,39 @@ describe('devices', () => {
   it('cannot touch another user’s device', async () => {
     const mine = await signUpAndIn(server.url, { device: { id: 'mine-0000-dddd' } });
     const theirs = await signUpAndIn(server.url, { device: { id: 'theirs-000-eeee' } });
-    const trust = await request(server.url, 'POST', '/api/auth/devices/theirs-000-eeee/trust', { token: mine.access_token, body: {} });
+    const trust = await request(server.url, 'POST', '/api/auth/devices/theirs-000-eeee/trust', {
+      token: mine.access_token,
+      body: {},
+    });
     expect(trust.status).toBe(404);
     expect(trust.body).toMatchObject({ error: 'device_not_found' });
-    const forget = await request(server.url, 'DELETE', '/api/auth/devices/theirs-000-eeee', { token: mine.access_token });
+    const forget = await request(server.url, 'DELETE', '/api/auth/devices/theirs-000-eeee', {
+      token: mine.access_token,
+    });
     expect(forget.body).toMatchObject({ error: 'device_not_found' });
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: theirs.access_token })).status).toBe(200);
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: theirs.access_token })).status,
+    ).toBe(200);
   });
 
   it('forgetting a device signs it out and makes it new again', async () => {
     const laptop = await signUpAndIn(server.url, { device: { id: 'laptop-1111-ffff' } });
     const phone = await signIn(server.url, laptop.email, { device: { id: 'phone-1111-gggg' } });
-    const forget = await request(server.url, 'DELETE', '/api/auth/devices/phone-1111-gggg', { token: laptop.access_token });
+    const forget = await request(server.url, 'DELETE', '/api/auth/devices/phone-1111-gggg', {
+      token: laptop.access_token,
+    });
     expect(forget.status).toBe(200);
-    expect((await request(server.url, 'GET', '/api/auth/session/status', { token: phone.access_token })).body).toMatchObject({
+    expect(
+      (await request(server.url, 'GET', '/api/auth/session/status', { token: phone.access_token })).body,
+    ).toMatchObject({
       error: 'session_revoked',
     });
-    expect((await listDevices(laptop.access_token)).body.devices.map((d) => d.id)).toEqual(['laptop-1111-ffff']);
-    expect((await signIn(server.url, laptop.email, { device: { id: 'phone-1111-gggg' } })).device.new).toBe(true);
+    expect((await listDevices(laptop.access_token)).body.devices.map((d) => d.id)).toEqual([
+      'laptop-1111-ffff',
+    ]);
+    expect((await signIn(server.url, laptop.email, { device: { id: 'phone-1111-gggg' } })).device.new).toBe(
+      true,
+    );
   });
 });
 
@@ -100,14 +120,22 @@ describe('step-up', () => {
 
   it('sensitive calls answer 401 step_up_required with the RFC 9470 challenge', async () => {
     const grant = await flagged();
-    const revokeAll = await request(server.url, 'POST', '/api/auth/session/revoke-all', { token: grant.access_token, body: {} });
+    const revokeAll = await request(server.url, 'POST', '/api/auth/session/revoke-all', {
+      token: grant.access_token,
+      body: {},
+    });
     expect(revokeAll.status).toBe(401);
     expect(revokeAll.body).toMatchObject({ error: 'step_up_required' });
     expect(revokeAll.headers.get('www-authenticate')).toContain('error="insufficient_user_authentication"');
-    const trust = await request(server.url, 'POST', '/api/auth/devices/stepup-0000-hhhh/trust', { token: grant.access_token, body: {} });
+    const trust = await request(server.url, 'POST', '/api/auth/devices/stepup-0000-hhhh/trust', {
+      token: grant.access_token,
+      body: {},
+    });
     expect(trust.body).toMatchObject({ error: 'step_up_required' });
     // Non-sensitive calls keep working.
-    const status = await request(server.url, 'GET', '/api/auth/session/status', { token: grant.access_token });
+    const status = await request(server.url, 'GET', '/api/auth/session/status', {
+      token: grant.access_token,
+    });
     expect(status.body).toMatchObject({ session: { step_up_required: true } });
   });
 
@@ -119,7 +147,10 @@ describe('step-up', () => {
     });
     expect(attempt.status).toBe(401);
     expect(attempt.body).toMatchObject({ error: 'invalid_credentials' });
-    const totp = await request(server.url, 'POST', '/api/auth/session/step-up', { token: grant.access_token, body: { totp: '123456' } });
+    const totp = await request(server.url, 'POST', '/api/auth/session/step-up', {
+      token: grant.access_token,
+      body: { totp: '123456' },
+    });
     expect(totp.body).toMatchObject({ error: 'totp_not_enrolled' });
   });
 
@@ -141,7 +172,11 @@ describe('step-up', () => {
     });
     expect(revokeAll.status).toBe(200);
     // A racing tab with the pre-step-up refresh token converges on the same new token.
-    expect((await refresh(server.url, grant.refresh_token)).body.refresh_token).toBe(stepped.body.refresh_token);
-    expect(await logActions(stepped.body.access_token)).toEqual(expect.arrayContaining(['step_up', 'step_up_required']));
+    expect((await refresh(server.url, grant.refresh_token)).body.refresh_token).toBe(
+      stepped.body.refresh_token,
+    );
+    expect(await logActions(stepped.body.access_token)).toEqual(
+      expect.arrayContaining(['step_up', 'step_up_required']),
+    );
   });
 });

@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { decodeParts } from './helpers/forge.js';
 import { request, signIn, signUpAndIn } from './helpers/api.js';
+import { decodeParts } from './helpers/forge.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
 
 const run = promisify(execFile);
@@ -57,7 +57,12 @@ describe('signing keys', () => {
   });
 
   it('`sessiond keys rotate` on the data dir is picked up by the running server', async () => {
-    const env = { ...process.env, SESSIOND_DATA_DIR: server.dataDir, SESSIOND_SECRET: TEST_SECRET, SESSIOND_LOG_LEVEL: 'silent' };
+    const env = {
+      ...process.env,
+      SESSIOND_DATA_DIR: server.dataDir,
+      SESSIOND_SECRET: TEST_SECRET,
+      SESSIOND_LOG_LEVEL: 'silent',
+    };
     const rotated = await run(process.execPath, [MAIN, 'keys', 'rotate'], { env });
     const kid = /new signing key ([0-9a-f-]{36})/.exec(rotated.stdout)?.[1];
     expect(kid).toBeDefined();
@@ -76,6 +81,8 @@ describe('signing keys', () => {
       SESSIOND_SECRET: 'a-different-secret-0123456789abcdefghijkl',
       SESSIOND_LOG_LEVEL: 'silent',
     });
-    await expect(buildApp({ config })).rejects.toThrow(/SESSIOND_SECRET is not the secret the keys were sealed with/);
+    await expect(buildApp({ config })).rejects.toThrow(
+      /SESSIOND_SECRET is not the secret the keys were sealed with/,
+    );
   });
 });

@@ -105,7 +105,7 @@ describe('refresh token rotation', () => {
   });
 
   it('refuses unknown, malformed and oversized refresh tokens with refresh_token_invalid', async () => {
-    for (const token of ['rt_' + 'A'.repeat(43), 'garbage', '', 'rt_short']) {
+    for (const token of [`rt_${'A'.repeat(43)}`, 'garbage', '', 'rt_short']) {
       const response = await refresh(server.url, token);
       expect(response.status).toBe(401);
       expect(response.body).toMatchObject({ error: 'refresh_token_invalid' });

@@ -36,7 +36,11 @@ export async function startTestServer(
     ...options.env,
   });
   const listen = async (): Promise<{ app: FastifyInstance; url: string }> => {
-    const app = await buildApp({ config, clock });
+    const app = await buildApp({
+      config,
+      clock,
+      ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     return { app, url };
   };

@@ -1,0 +1,46 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, refresh, request, signUpAndIn } from './helpers/api.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+let server: TestServer;
+let logs = '';
+beforeAll(async () => {
+  const destination = new PassThrough();
+  destination.on('data', (chunk) => {
+    logs += chunk;
+  });
+  server = await startTestServer({ env: { SESSIOND_LOG_LEVEL: 'trace' }, logDestination: destination });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('secrets never reach the logs', () => {
+  it('not passwords, refresh tokens or access tokens, at the most verbose level, on success or failure', async () => {
+    const grant = await signUpAndIn(server.url);
+    const next = await refresh(server.url, grant.refresh_token);
+    await request(server.url, 'GET', '/api/auth/session/status', { token: next.body.access_token });
+    await request(server.url, 'GET', '/api/auth/session/status', { token: `${next.body.access_token}x` });
+    await request(server.url, 'POST', '/api/auth/session/create', {
+      body: { email: grant.email, password: 'wrong password!!' },
+    });
+    await request(server.url, 'POST', '/api/auth/session/create', {
+      body: `{"email":"${grant.email}","password":"${PASSWORD}"`,
+      headers: { 'content-type': 'application/json' },
+    });
+    server.clock.advance(60_000);
+    await refresh(server.url, grant.refresh_token);
+    expect(logs.length).toBeGreaterThan(1000);
+    for (const secret of [
+      PASSWORD,
+      grant.refresh_token,
+      next.body.refresh_token,
+      grant.access_token,
+      next.body.access_token,
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+    expect(logs).not.toContain(grant.access_token.split('.')[2]);
+  });
+});
