@@ -5,6 +5,7 @@ import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { NewLogEntry, SessionRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
+import { eventSubject } from './event-subject.js';
 
 const EXPIRY_REASONS = new Set<SessionEndReason>(['idle_timeout', 'absolute_timeout']);
 
@@ -33,7 +34,7 @@ export class SessionEnding {
       now,
       log: this.#revocationLog(session, input, now),
     });
-    if (ended) this.#publishRevoked(ended, input.reason, input.actor, now);
+    if (ended) this.announceRevoked(ended, input.reason, input.actor, now);
     return ended !== undefined;
   }
 
@@ -55,7 +56,7 @@ export class SessionEnding {
       ...(input.deviceId ? { deviceId: input.deviceId } : {}),
       log: (session) => this.#revocationLog(session, input, now),
     });
-    for (const session of ended) this.#publishRevoked(session, input.reason, input.actor, now);
+    for (const session of ended) this.announceRevoked(session, input.reason, input.actor, now);
     return ended;
   }
 
@@ -85,13 +86,7 @@ export class SessionEnding {
       },
     });
     if (ended) {
-      this.bus.publish('session.expired', {
-        user_id: session.userId,
-        session_id: session.id,
-        device_id: session.deviceId,
-        reason,
-        at: new Date(now).toISOString(),
-      });
+      this.bus.publish('session.expired', { ...eventSubject(session, now), reason });
     }
     return true;
   }
@@ -115,14 +110,12 @@ export class SessionEnding {
     };
   }
 
-  #publishRevoked(session: SessionRecord, reason: SessionEndReason, actor: Actor, now: number): void {
+  /** Publishes `session.revoked` for a session the store already ended (e.g. inside a rotation). */
+  announceRevoked(session: SessionRecord, reason: SessionEndReason, actor: Actor, now: number): void {
     this.bus.publish('session.revoked', {
-      user_id: session.userId,
-      session_id: session.id,
-      device_id: session.deviceId,
+      ...eventSubject(session, now),
       reason,
       actor,
-      at: new Date(now).toISOString(),
       access_valid_until: new Date(now + this.accessTokenTTLMs).toISOString(),
     });
   }

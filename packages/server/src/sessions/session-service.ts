@@ -11,6 +11,7 @@ import type { NewLogEntry, SessionRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
 import type { Authenticated } from './authenticator.js';
+import { eventSubject } from './event-subject.js';
 import { endedSessionError, type SessionEnding } from './session-ending.js';
 import type { SessionPolicy } from './session-policy.js';
 
@@ -108,8 +109,7 @@ export class SessionService {
       },
       logs,
     });
-    const at = new Date(now).toISOString();
-    const subject = { user_id: user.id, session_id: session.id, device_id: device.id, at };
+    const subject = eventSubject(session, now);
     bus.publish('session.created', { ...subject, client_id: clientId, new_device: isNew });
     if (isNew) bus.publish('device.new', { ...subject, ip: context.ip, user_agent: context.userAgent });
     return {
@@ -127,15 +127,11 @@ export class SessionService {
   async refresh(refreshToken: string, context: RequestContext): Promise<TokenGrant> {
     const { store, clock, bus } = this.deps;
     if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) throw invalidRefreshToken();
-    const successor = randomToken('rt_');
+    const successor = this.#mintSuccessor();
     const now = clock.now();
     const outcome = await store.rotateRefreshToken({
       tokenHash: sha256(refreshToken),
-      successor: {
-        id: randomUUID(),
-        tokenHash: sha256(successor),
-        sealed: this.deps.successorBox.seal(successor),
-      },
+      successor: successor.stored,
       now,
       graceMs: this.deps.policy.refreshGraceMs,
       ip: context.ip,
@@ -149,15 +145,8 @@ export class SessionService {
         throw endedSessionError(outcome.session, now);
       case 'reused': {
         const { session } = outcome;
-        const at = new Date(now).toISOString();
-        const subject = { user_id: session.userId, session_id: session.id, device_id: session.deviceId, at };
-        bus.publish('refresh_token.reused', { ...subject, ip: context.ip });
-        bus.publish('session.revoked', {
-          ...subject,
-          reason: 'refresh_token_reused',
-          actor: 'system',
-          access_valid_until: new Date(now + this.deps.issuer.ttlSeconds * 1000).toISOString(),
-        });
+        bus.publish('refresh_token.reused', { ...eventSubject(session, now), ip: context.ip });
+        this.deps.ending.announceRevoked(session, 'refresh_token_reused', 'system', now);
         throw new SessiondError(
           'refresh_token_reused',
           'refresh token was already used; the session has been revoked',
@@ -167,14 +156,9 @@ export class SessionService {
       case 'grace': {
         const { session } = outcome;
         const token =
-          outcome.kind === 'rotated' ? successor : this.deps.successorBox.open(outcome.successorSealed);
+          outcome.kind === 'rotated' ? successor.token : this.deps.successorBox.open(outcome.successorSealed);
         if (outcome.kind === 'rotated') {
-          bus.publish('session.refreshed', {
-            user_id: session.userId,
-            session_id: session.id,
-            device_id: session.deviceId,
-            at: new Date(now).toISOString(),
-          });
+          bus.publish('session.refreshed', eventSubject(session, now));
         }
         return this.#grant(session, token);
       }
@@ -192,25 +176,16 @@ export class SessionService {
       await store.appendLog({ ...logBase, action: 'step_up', success: false, error: 'invalid_credentials' });
       throw new SessiondError('invalid_credentials', 'password is wrong');
     }
-    const successor = randomToken('rt_');
+    const successor = this.#mintSuccessor();
     const session = await store.recordStepUp(auth.session.id, {
       acr: 'aal2',
       now,
-      successor: {
-        id: randomUUID(),
-        tokenHash: sha256(successor),
-        sealed: this.deps.successorBox.seal(successor),
-      },
+      successor: successor.stored,
       log: { ...logBase, action: 'step_up' },
     });
     if (!session) throw endedSessionError(auth.session, now);
-    bus.publish('session.step_up', {
-      user_id: session.userId,
-      session_id: session.id,
-      device_id: session.deviceId,
-      at: new Date(now).toISOString(),
-    });
-    return this.#grant(session, successor);
+    bus.publish('session.step_up', eventSubject(session, now));
+    return this.#grant(session, successor.token);
   }
 
   /** Idle heartbeat: slides the inactivity deadline. */
@@ -277,6 +252,15 @@ export class SessionService {
       device_id: deviceId,
       at: new Date(now).toISOString(),
     });
+  }
+
+  /** A new refresh token, its hash to store, and its sealed copy for the grace window. */
+  #mintSuccessor() {
+    const token = randomToken('rt_');
+    return {
+      token,
+      stored: { id: randomUUID(), tokenHash: sha256(token), sealed: this.deps.successorBox.seal(token) },
+    };
   }
 
   async #grant(session: SessionRecord, refreshToken: string): Promise<TokenGrant> {

@@ -212,12 +212,7 @@ export class KyselySessionStore implements SessionStore {
       return await this.#db.transaction().execute(async (trx): Promise<RotationOutcome> => {
         const won = await trx
           .updateTable('refreshTokens')
-          .set({
-            status: 'rotated',
-            rotatedAt: now,
-            successorId: input.successor.id,
-            successorSealed: input.successor.sealed,
-          })
+          .set(rotatedTo(input.successor, now))
           .where('tokenHash', '=', input.tokenHash)
           .where('status', '=', 'active')
           .returning(['id', 'sessionId'])
@@ -317,12 +312,7 @@ export class KyselySessionStore implements SessionStore {
       if (!row) return undefined;
       const replaced = await trx
         .updateTable('refreshTokens')
-        .set({
-          status: 'rotated',
-          rotatedAt: now,
-          successorId: input.successor.id,
-          successorSealed: input.successor.sealed,
-        })
+        .set(rotatedTo(input.successor, now))
         .where('sessionId', '=', sessionId)
         .where('status', '=', 'active')
         .returning('id')
@@ -406,6 +396,16 @@ export class KyselySessionStore implements SessionStore {
 
 async function insertLog(db: Executor, entry: NewLogEntry): Promise<void> {
   await db.insertInto('sessionLogs').values(fromLogEntry(entry)).execute();
+}
+
+/** The update that retires a refresh token in favour of `successor` (sealed for the grace window). */
+function rotatedTo(successor: { id: string; sealed: string }, now: number) {
+  return {
+    status: 'rotated',
+    rotatedAt: now,
+    successorId: successor.id,
+    successorSealed: successor.sealed,
+  } as const;
 }
 
 /** Not ended, and neither deadline reached at `now`. */

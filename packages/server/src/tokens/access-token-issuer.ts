@@ -19,10 +19,6 @@ export class AccessTokenIssuer {
     private readonly options: { issuer: string; audience: string; ttlSeconds: number },
   ) {}
 
-  get ttlSeconds(): number {
-    return this.options.ttlSeconds;
-  }
-
   async issue(session: SessionRecord): Promise<IssuedAccessToken> {
     const iat = Math.floor(this.clock.now() / 1000);
     const { ttlSeconds } = this.options;
