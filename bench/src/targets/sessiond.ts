@@ -4,10 +4,11 @@ import { startChildServer } from '../child-server.js';
 import type { BenchConfig } from '../config.js';
 import { findFreePort } from '../free-port.js';
 import { mapWithLimit } from '../map-limit.js';
+import { perConnectionHeaders } from '../per-connection-headers.js';
 import { createTempDir } from '../temp-dir.js';
 import { describeHashParams, passwordHashParams } from './password-hash-params.js';
 import { createRefreshChains } from './refresh-chains.js';
-import { type Credentials, createSession, refreshSession, signUp } from './sessiond-api.js';
+import { type Credentials, createSession, refreshSession, signUp, type Tokens } from './sessiond-api.js';
 import type { TargetServer } from './target.js';
 
 const REFRESH_PATH = '/api/auth/session/refresh';
@@ -49,8 +50,12 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
       create: { email: 'create@bench.test', password: 'correct horse battery' },
     } satisfies Record<string, Credentials>;
     for (const credentials of Object.values(accounts)) await signUp(baseURL, credentials);
-    // Row 2 presents one access token; a dedicated session refreshed before each run keeps it fresh.
-    let statusTokens = await createSession(baseURL, accounts.status);
+    const newSessions = (credentials: Credentials): Promise<Tokens[]> =>
+      mapWithLimit(Array.from({ length: config.connections }), SETUP_CONCURRENCY, () =>
+        createSession(baseURL, credentials),
+      );
+    // Row 2: one session per connection, refreshed before each run so no access token expires.
+    let statusSessions = await newSessions(accounts.status);
     const hashParams = describeHashParams(passwordHashParams());
 
     return {
@@ -64,11 +69,7 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
           prepareRun: async () => {
             // A run ends with requests in flight whose answers (the next tokens) are lost, so
             // every run starts from fresh sessions: one per connection.
-            const sessions = await mapWithLimit(
-              Array.from({ length: config.connections }),
-              SETUP_CONCURRENCY,
-              () => createSession(baseURL, accounts.refresh),
-            );
+            const sessions = await newSessions(accounts.refresh);
             const chains = createRefreshChains(
               REFRESH_PATH,
               sessions.map((tokens) => tokens.refresh_token),
@@ -82,11 +83,16 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
           label: 'sessiond',
           request: 'GET /api/auth/session/status',
           prepareRun: async () => {
-            statusTokens = await refreshSession(baseURL, statusTokens.refresh_token);
+            statusSessions = await mapWithLimit(statusSessions, SETUP_CONCURRENCY, (tokens) =>
+              refreshSession(baseURL, tokens.refresh_token),
+            );
+            const headers = statusSessions.map((tokens) => ({
+              authorization: `Bearer ${tokens.access_token}`,
+            }));
             return {
               url: `${baseURL}/api/auth/session/status`,
               method: 'GET',
-              headers: { authorization: `Bearer ${statusTokens.access_token}` },
+              setupClient: perConnectionHeaders(headers),
             };
           },
         },

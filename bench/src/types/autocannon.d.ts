@@ -15,6 +15,7 @@ declare module 'autocannon' {
 
   /** One per connection; handed to `setupClient` before the connection sends anything. */
   export interface Client extends EventEmitter {
+    setHeaders(headers: Record<string, string>): void;
     setRequests(requests: Request[]): void;
   }
 
