@@ -10,6 +10,7 @@ import { opsRoutes } from './routes/ops.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { resolveMasterSecret } from './secret.js';
 import { createServices, type Services } from './services.js';
+import { CachedSessionStore } from './store/cached-session-store.js';
 import type { SessionStore } from './store/session-store.js';
 import { openSQLiteStore } from './store/sqlite.js';
 
@@ -66,7 +67,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     );
   }
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openSQLiteStore(join(config.dataDir, 'sessiond.db')));
+  // This process is the embedded database's only writer, so session reads can be cached.
+  const store =
+    options.store ?? new CachedSessionStore(await openSQLiteStore(join(config.dataDir, 'sessiond.db')));
   const bus =
     options.bus ??
     new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));

@@ -13,6 +13,7 @@ export interface Authenticated {
 }
 
 const KEY_RELOAD_INTERVAL_MS = 5_000;
+const MAX_CACHED_TOKENS = 50_000;
 
 /**
  * Authenticates a bearer access token: signature and claims, then the session behind it must
@@ -21,6 +22,12 @@ const KEY_RELOAD_INTERVAL_MS = 5_000;
  */
 export class Authenticator {
   #lastKeyReload = 0;
+  /**
+   * Tokens that passed every check, kept until their `exp`. The same string verifies the same
+   * way every time (its key stays published until all its tokens have expired), so this saves
+   * the RSA verify without skipping a check; liveness is still read per request.
+   */
+  readonly #verified = new Map<string, AccessTokenClaims>();
 
   constructor(
     private readonly store: SessionStore,
@@ -46,6 +53,16 @@ export class Authenticator {
   }
 
   async #verify(token: string): Promise<AccessTokenClaims> {
+    const cached = this.#verified.get(token);
+    if (cached && cached.exp * 1000 > this.clock.now()) return cached;
+    if (cached) this.#verified.delete(token);
+    const claims = await this.#verifyUncached(token);
+    if (this.#verified.size >= MAX_CACHED_TOKENS) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, Object.freeze(claims));
+    return claims;
+  }
+
+  async #verifyUncached(token: string): Promise<AccessTokenClaims> {
     let unknownKey = false;
     const verify = () =>
       verifyAccessToken(token, {

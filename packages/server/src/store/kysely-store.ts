@@ -29,6 +29,7 @@ import {
   type RotationOutcome,
   type SessionStore,
 } from './session-store.js';
+import type { Transact } from './transact.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -44,10 +45,13 @@ class Rollback<T> {
 export class KyselySessionStore implements SessionStore {
   readonly #db: Kysely<Database>;
   readonly #dialect: Dialect;
+  readonly #transact: Transact;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  /** Every write goes through `transact`, which decides how (and how many) commits happen. */
+  constructor(db: Kysely<Database>, dialect: Dialect, transact: Transact) {
     this.#db = db;
     this.#dialect = dialect;
+    this.#transact = transact;
   }
 
   get dialect(): Dialect {
@@ -56,7 +60,7 @@ export class KyselySessionStore implements SessionStore {
 
   async createUser(user: UserRecord): Promise<void> {
     try {
-      await this.#db.insertInto('users').values(user).execute();
+      await this.#transact((trx) => trx.insertInto('users').values(user).execute());
     } catch (error) {
       if (isUniqueViolation(error)) throw new EmailTakenError(`email already registered`);
       throw error;
@@ -75,31 +79,33 @@ export class KyselySessionStore implements SessionStore {
 
   async recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }> {
     const { now, ip, ...fields } = sighting;
-    const inserted = await this.#db
-      .insertInto('devices')
-      .values({ ...fields, lastIp: ip, trusted: 0, trustedAt: null, firstSeenAt: now, lastSeenAt: now })
-      .onConflict((conflict) => conflict.columns(['userId', 'id']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted) return { device: toDevice(inserted), isNew: true };
-    const updated = await this.#db
-      .updateTable('devices')
-      .set({
-        lastSeenAt: now,
-        lastIp: ip,
-        userAgent: fields.userAgent,
-        browser: fields.browser,
-        os: fields.os,
-        deviceType: fields.deviceType,
-        // A client that stops sending a name keeps the one it sent before.
-        ...(fields.name !== null ? { name: fields.name } : {}),
-        ...(fields.platform !== null ? { platform: fields.platform } : {}),
-      })
-      .where('userId', '=', sighting.userId)
-      .where('id', '=', sighting.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return { device: toDevice(updated), isNew: false };
+    return this.#transact(async (trx) => {
+      const inserted = await trx
+        .insertInto('devices')
+        .values({ ...fields, lastIp: ip, trusted: 0, trustedAt: null, firstSeenAt: now, lastSeenAt: now })
+        .onConflict((conflict) => conflict.columns(['userId', 'id']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { device: toDevice(inserted), isNew: true };
+      const updated = await trx
+        .updateTable('devices')
+        .set({
+          lastSeenAt: now,
+          lastIp: ip,
+          userAgent: fields.userAgent,
+          browser: fields.browser,
+          os: fields.os,
+          deviceType: fields.deviceType,
+          // A client that stops sending a name keeps the one it sent before.
+          ...(fields.name !== null ? { name: fields.name } : {}),
+          ...(fields.platform !== null ? { platform: fields.platform } : {}),
+        })
+        .where('userId', '=', sighting.userId)
+        .where('id', '=', sighting.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return { device: toDevice(updated), isNew: false };
+    });
   }
 
   async findDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined> {
@@ -128,7 +134,7 @@ export class KyselySessionStore implements SessionStore {
     input: { trusted: boolean; idleTimeoutMs: number; log: NewLogEntry },
   ): Promise<DeviceRecord | undefined> {
     const now = input.log.createdAt;
-    return this.#db.transaction().execute(async (trx) => {
+    return this.#transact(async (trx) => {
       const row = await trx
         .updateTable('devices')
         .set({ trusted: input.trusted ? 1 : 0, trustedAt: input.trusted ? now : null })
@@ -150,11 +156,9 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async deleteDevice(userId: string, deviceId: string): Promise<boolean> {
-    const result = await this.#db
-      .deleteFrom('devices')
-      .where('userId', '=', userId)
-      .where('id', '=', deviceId)
-      .executeTakeFirst();
+    const result = await this.#transact((trx) =>
+      trx.deleteFrom('devices').where('userId', '=', userId).where('id', '=', deviceId).executeTakeFirst(),
+    );
     return Number(result.numDeletedRows) > 0;
   }
 
@@ -163,7 +167,7 @@ export class KyselySessionStore implements SessionStore {
     refreshToken: { id: string; sessionId: string; tokenHash: string; createdAt: number };
     logs: NewLogEntry[];
   }): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#transact(async (trx) => {
       await trx.insertInto('sessions').values(fromSession(input.session)).execute();
       await trx
         .insertInto('refreshTokens')
@@ -209,7 +213,7 @@ export class KyselySessionStore implements SessionStore {
   async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<RotationOutcome> {
     const { now } = input;
     try {
-      return await this.#db.transaction().execute(async (trx): Promise<RotationOutcome> => {
+      return await this.#transact(async (trx): Promise<RotationOutcome> => {
         const won = await trx
           .updateTable('refreshTokens')
           .set(rotatedTo(input.successor, now))
@@ -227,11 +231,11 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async endSession(input: EndSessionInput): Promise<SessionRecord | undefined> {
-    return this.#db.transaction().execute((trx) => endLiveSession(trx, input));
+    return this.#transact((trx) => endLiveSession(trx, input));
   }
 
   async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
-    return this.#db.transaction().execute(async (trx) => {
+    return this.#transact(async (trx) => {
       let query = trx
         .selectFrom('sessions')
         .select('id')
@@ -259,21 +263,23 @@ export class KyselySessionStore implements SessionStore {
     sessionId: string,
     input: { now: number; ip: string | null },
   ): Promise<SessionRecord | undefined> {
-    const row = await this.#db
-      .updateTable('sessions')
-      .set((eb) => ({
-        lastActivityAt: input.now,
-        idleExpiresAt: eb(eb.val(input.now), '+', eb.ref('idleTimeoutMs')),
-        ip: input.ip,
-      }))
-      .where((eb) => liveAt(eb, sessionId, input.now))
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.#transact((trx) =>
+      trx
+        .updateTable('sessions')
+        .set((eb) => ({
+          lastActivityAt: input.now,
+          idleExpiresAt: eb(eb.val(input.now), '+', eb.ref('idleTimeoutMs')),
+          ip: input.ip,
+        }))
+        .where((eb) => liveAt(eb, sessionId, input.now))
+        .returningAll()
+        .executeTakeFirst(),
+    );
     return row && toSession(row);
   }
 
   async requireStepUp(sessionId: string, log: NewLogEntry): Promise<boolean> {
-    return this.#db.transaction().execute(async (trx) => {
+    return this.#transact(async (trx) => {
       const result = await trx
         .updateTable('sessions')
         .set({ stepUpRequired: 1 })
@@ -296,7 +302,7 @@ export class KyselySessionStore implements SessionStore {
     },
   ): Promise<SessionRecord | undefined> {
     const { now } = input;
-    return this.#db.transaction().execute(async (trx) => {
+    return this.#transact(async (trx) => {
       const row = await trx
         .updateTable('sessions')
         .set((eb) => ({
@@ -339,17 +345,19 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async forgetExpiredSuccessors(rotatedBefore: number): Promise<number> {
-    const result = await this.#db
-      .updateTable('refreshTokens')
-      .set({ successorSealed: null })
-      .where('successorSealed', 'is not', null)
-      .where('rotatedAt', '<', rotatedBefore)
-      .executeTakeFirst();
+    const result = await this.#transact((trx) =>
+      trx
+        .updateTable('refreshTokens')
+        .set({ successorSealed: null })
+        .where('successorSealed', 'is not', null)
+        .where('rotatedAt', '<', rotatedBefore)
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows);
   }
 
   async appendLog(entry: NewLogEntry): Promise<void> {
-    await insertLog(this.#db, entry);
+    await this.#transact((trx) => insertLog(trx, entry));
   }
 
   async listLogs(query: { userId: string; limit: number; beforeId?: number }): Promise<LogRecord[]> {
@@ -365,7 +373,7 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async addSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+    await this.#transact(async (trx) => {
       await trx
         .updateTable('signingKeys')
         .set({ retiredAt: key.createdAt })

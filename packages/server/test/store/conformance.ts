@@ -359,6 +359,90 @@ export function describeSessionStoreConformance(
       });
     });
 
+    describe('reads after writes', () => {
+      it('a session read before any kind of write reflects the write right after it', async () => {
+        const user = await newUser();
+        await store.recordDeviceSighting({
+          userId: user.id,
+          id: 'device-0001',
+          name: null,
+          platform: null,
+          browser: null,
+          os: null,
+          deviceType: null,
+          userAgent: null,
+          ip: null,
+          now: T0,
+        });
+        const { session, tokenHash } = await newSession({}, user.id);
+        const read = () => store.findSession(session.id);
+
+        await read();
+        const next = successor();
+        await rotate(tokenHash, T0 + 1000, next);
+        expect((await read())?.refreshCount).toBe(1);
+
+        await store.recordActivity(session.id, { now: T0 + 2000, ip: null });
+        expect((await read())?.lastActivityAt).toBe(T0 + 2000);
+
+        await store.setDeviceTrust(user.id, 'device-0001', {
+          trusted: true,
+          idleTimeoutMs: 7,
+          log: log('device_trusted', session),
+        });
+        expect((await read())?.idleTimeoutMs).toBe(7);
+
+        await store.requireStepUp(session.id, log('step_up_required', session));
+        expect((await read())?.stepUpRequired).toBe(true);
+
+        await store.recordStepUp(session.id, {
+          acr: 'aal2',
+          now: T0 + 2001,
+          successor: successor(),
+          log: log('step_up', session),
+        });
+        expect((await read())?.acr).toBe('aal2');
+
+        await store.endSessions({
+          userId: user.id,
+          reason: 'revoked_all',
+          now: T0 + 2002,
+          log: (s) => log('session_revoked', s),
+        });
+        expect((await read())?.endReason).toBe('revoked_all');
+
+        const second = await newSession({}, user.id);
+        await store.findSession(second.session.id);
+        await store.endSession({
+          sessionId: second.session.id,
+          reason: 'logout',
+          now: T0 + 3,
+          log: log('logout', second.session),
+        });
+        expect((await store.findSession(second.session.id))?.endReason).toBe('logout');
+
+        const third = await newSession({}, user.id);
+        const secondNext = successor();
+        await rotate(third.tokenHash, T0 + 1000, secondNext);
+        await store.findSession(third.session.id);
+        await rotate(third.tokenHash, T0 + 1000 + GRACE);
+        expect((await store.findSession(third.session.id))?.endReason).toBe('refresh_token_reused');
+      });
+
+      it('a read racing a revocation never outlives it', async () => {
+        const { session } = await newSession();
+        const racingRead = store.findSession(session.id);
+        await store.endSession({
+          sessionId: session.id,
+          reason: 'revoked',
+          now: T0 + 1,
+          log: log('session_revoked', session),
+        });
+        await racingRead;
+        expect((await store.findSession(session.id))?.endedAt).toBe(T0 + 1);
+      });
+    });
+
     describe('step-up', () => {
       it('flags a session, then raises assurance and rotates its refresh token', async () => {
         const { session, tokenHash } = await newSession();

@@ -1,0 +1,134 @@
+import type { AssuranceLevel } from '@sessiond/protocol';
+import type { NewLogEntry, SessionRecord } from './records.js';
+import type {
+  EndSessionInput,
+  EndSessionsInput,
+  RotateRefreshTokenInput,
+  RotationOutcome,
+  SessionStore,
+} from './session-store.js';
+
+const MAX_CACHED_SESSIONS = 100_000;
+
+/**
+ * Serves `findSession` from memory, the one read on every authenticated request
+ * (docs/decisions/005). Valid only while this process is the sole writer of sessions, as with
+ * the embedded SQLite store. Every write that can change a session drops its entry before the
+ * write starts and again once it is durable, and bumps a generation counter so a read that was
+ * in flight across a write never puts its stale row back. So a revoked session is never served
+ * as live after the revocation was acknowledged. Deadlines are still checked per request
+ * against the clock; the cache only saves the row.
+ */
+export class CachedSessionStore implements SessionStore {
+  readonly #sessions = new Map<string, Readonly<SessionRecord>>();
+  #generation = 0;
+
+  constructor(private readonly inner: SessionStore) {}
+
+  async findSession(id: string): Promise<SessionRecord | undefined> {
+    const cached = this.#sessions.get(id);
+    if (cached) return cached;
+    const generation = this.#generation;
+    const session = await this.inner.findSession(id);
+    if (session && generation === this.#generation) {
+      if (this.#sessions.size >= MAX_CACHED_SESSIONS)
+        this.#sessions.delete(this.#sessions.keys().next().value!);
+      this.#sessions.set(id, Object.freeze(session));
+    }
+    return session;
+  }
+
+  async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<RotationOutcome> {
+    const outcome = await this.inner.rotateRefreshToken(input);
+    if (outcome.kind !== 'not_found') this.#forget([outcome.session.id]);
+    return outcome;
+  }
+
+  endSession(input: EndSessionInput): Promise<SessionRecord | undefined> {
+    return this.#around([input.sessionId], () => this.inner.endSession(input));
+  }
+
+  async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
+    this.#forgetUser(input.userId);
+    const ended = await this.inner.endSessions(input);
+    this.#forgetUser(input.userId);
+    return ended;
+  }
+
+  recordActivity(
+    sessionId: string,
+    input: { now: number; ip: string | null },
+  ): Promise<SessionRecord | undefined> {
+    return this.#around([sessionId], () => this.inner.recordActivity(sessionId, input));
+  }
+
+  requireStepUp(sessionId: string, log: NewLogEntry): Promise<boolean> {
+    return this.#around([sessionId], () => this.inner.requireStepUp(sessionId, log));
+  }
+
+  recordStepUp(
+    sessionId: string,
+    input: {
+      acr: AssuranceLevel;
+      now: number;
+      successor: { id: string; tokenHash: string; sealed: string };
+      log: NewLogEntry;
+    },
+  ): Promise<SessionRecord | undefined> {
+    return this.#around([sessionId], () => this.inner.recordStepUp(sessionId, input));
+  }
+
+  async setDeviceTrust(
+    ...args: Parameters<SessionStore['setDeviceTrust']>
+  ): ReturnType<SessionStore['setDeviceTrust']> {
+    const [userId] = args;
+    this.#forgetUser(userId);
+    const device = await this.inner.setDeviceTrust(...args);
+    this.#forgetUser(userId);
+    return device;
+  }
+
+  // Everything else touches no session row: plain delegation.
+  createUser: SessionStore['createUser'] = (user) => this.inner.createUser(user);
+  findUserByEmail: SessionStore['findUserByEmail'] = (email) => this.inner.findUserByEmail(email);
+  findUserById: SessionStore['findUserById'] = (id) => this.inner.findUserById(id);
+  recordDeviceSighting: SessionStore['recordDeviceSighting'] = (sighting) =>
+    this.inner.recordDeviceSighting(sighting);
+  findDevice: SessionStore['findDevice'] = (userId, deviceId) => this.inner.findDevice(userId, deviceId);
+  listDevices: SessionStore['listDevices'] = (userId) => this.inner.listDevices(userId);
+  deleteDevice: SessionStore['deleteDevice'] = (userId, deviceId) =>
+    this.inner.deleteDevice(userId, deviceId);
+  createSession: SessionStore['createSession'] = (input) => this.inner.createSession(input);
+  listLiveSessions: SessionStore['listLiveSessions'] = (userId, now) =>
+    this.inner.listLiveSessions(userId, now);
+  findRefreshToken: SessionStore['findRefreshToken'] = (hash) => this.inner.findRefreshToken(hash);
+  listTimedOutSessions: SessionStore['listTimedOutSessions'] = (now, limit) =>
+    this.inner.listTimedOutSessions(now, limit);
+  forgetExpiredSuccessors: SessionStore['forgetExpiredSuccessors'] = (before) =>
+    this.inner.forgetExpiredSuccessors(before);
+  appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
+  listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
+  listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();
+  addSigningKey: SessionStore['addSigningKey'] = (key) => this.inner.addSigningKey(key);
+  ping: SessionStore['ping'] = () => this.inner.ping();
+  close: SessionStore['close'] = () => this.inner.close();
+
+  async #around<T>(sessionIds: string[], write: () => Promise<T>): Promise<T> {
+    this.#forget(sessionIds);
+    try {
+      return await write();
+    } finally {
+      this.#forget(sessionIds);
+    }
+  }
+
+  #forget(sessionIds: string[]): void {
+    this.#generation += 1;
+    for (const id of sessionIds) this.#sessions.delete(id);
+  }
+
+  #forgetUser(userId: string): void {
+    this.#generation += 1;
+    for (const [id, session] of this.#sessions) if (session.userId === userId) this.#sessions.delete(id);
+  }
+}

@@ -1,0 +1,12 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+export type TransactionWork<T> = (trx: Transaction<Database>) => Promise<T>;
+
+/** Runs `work` atomically; resolves only once its writes are durable. */
+export type Transact = <T>(work: TransactionWork<T>) => Promise<T>;
+
+/** One database transaction per unit of work: right for PostgreSQL, which group-commits itself. */
+export function transactionPerWork(db: Kysely<Database>): Transact {
+  return (work) => db.transaction().execute(work);
+}
