@@ -21,7 +21,6 @@ export const ERROR_STATUS = {
   not_found: 404,
   session_not_found: 404,
   device_not_found: 404,
-  method_not_allowed: 405,
   email_taken: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -75,6 +75,8 @@ export interface LogEntry {
   ip: string | null;
   user_agent: string | null;
   actor: string | null;
+  /** Small structured context: why a session ended, whether a refresh used the grace window. */
+  detail: Record<string, unknown> | null;
   created_at: string;
 }
 

@@ -15,6 +15,14 @@ const list = z.string().transform((value) =>
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+const urlWithScheme = (...schemes: string[]) =>
+  z
+    .url()
+    .refine(
+      (value) => URL.canParse(value) && schemes.includes(new URL(value).protocol),
+      `must be a ${schemes.join(' or ')} URL`,
+    );
+
 const EnvSchema = z.object({
   /** Interface the HTTP server binds to. */
   SESSIOND_HOST: z.string().min(1).default('127.0.0.1'),
@@ -23,13 +31,13 @@ const EnvSchema = z.object({
   /** Directory for the SQLite file and the generated development secret. */
   SESSIOND_DATA_DIR: z.string().min(1).default('./data'),
   /** `postgres://...` selects PostgreSQL; unset means SQLite in the data dir. */
-  SESSIOND_DATABASE_URL: z.url().optional(),
+  SESSIOND_DATABASE_URL: urlWithScheme('postgres:', 'postgresql:').optional(),
   /** `redis://...` selects the Redis bus; unset means in-process. */
-  SESSIOND_REDIS_URL: z.url().optional(),
+  SESSIOND_REDIS_URL: urlWithScheme('redis:', 'rediss:').optional(),
   /** Master secret that encrypts signing keys and other secrets at rest (32+ characters). */
   SESSIOND_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Access token `iss`; defaults to http://HOST:PORT. */
-  SESSIOND_ISSUER: z.url().optional(),
+  SESSIOND_ISSUER: urlWithScheme('https:', 'http:').optional(),
   /** Access token `aud`. */
   SESSIOND_AUDIENCE: z.string().min(1).default('sessiond'),
   /** Access token lifetime in minutes (15-60). */
@@ -46,12 +54,16 @@ const EnvSchema = z.object({
   SESSIOND_PASSWORD_MIN_LENGTH: integer(8, 128).default(10),
   /** Login attempts allowed per client IP per minute. */
   SESSIOND_LOGIN_LIMIT_PER_IP: integer(1, 10_000_000).default(30),
+  /** Sign-ups allowed per client IP per hour (each costs an argon2id hash). */
+  SESSIOND_SIGNUP_LIMIT_PER_IP: integer(1, 10_000_000).default(20),
   /** Failed logins allowed per account per 15 minutes before it is throttled. */
   SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: integer(1, 10_000_000).default(10),
-  /** Comma-separated admin API keys (kept only as hashes in memory). */
+  /** Comma-separated admin API keys (reserved: the admin API comes in a later release). */
   SESSIOND_ADMIN_API_KEYS: list.optional(),
   /** Comma-separated registered public OAuth client ids. */
-  SESSIOND_CLIENTS: list.default(['default']),
+  SESSIOND_CLIENTS: list
+    .refine((clients) => clients.length > 0, 'name at least one client id')
+    .default(['default']),
   /** Comma-separated `id:secret` pairs allowed to call /oauth/introspect. */
   SESSIOND_RESOURCE_SERVERS: list.optional(),
   /** pino level. */
@@ -88,6 +100,7 @@ export interface Config {
   readonly passwordMinLength: number;
   readonly loginLimitPerIP: number;
   readonly loginLimitPerAccount: number;
+  readonly signupLimitPerIP: number;
   readonly adminAPIKeys: readonly string[];
   readonly clients: readonly string[];
   readonly resourceServers: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
@@ -103,6 +116,17 @@ export interface Config {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   readonly code = 'invalid_config';
+}
+
+/**
+ * `SESSIOND_*` variables that configure nothing: almost always a typo, so start-up warns.
+ * (`SESSIOND_TEST_*` belong to the test suites.)
+ */
+export function unknownVariables(env: Record<string, string | undefined>): string[] {
+  const known = new Set(Object.keys(EnvSchema.shape));
+  return Object.keys(env).filter(
+    (key) => key.startsWith('SESSIOND_') && !key.startsWith('SESSIOND_TEST_') && !known.has(key),
+  );
 }
 
 /** Reads, validates and freezes the configuration; throws ConfigError listing every problem. */
@@ -145,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     passwordMinLength: e.SESSIOND_PASSWORD_MIN_LENGTH,
     loginLimitPerIP: e.SESSIOND_LOGIN_LIMIT_PER_IP,
     loginLimitPerAccount: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT,
+    signupLimitPerIP: e.SESSIOND_SIGNUP_LIMIT_PER_IP,
     adminAPIKeys: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
     clients: Object.freeze(e.SESSIOND_CLIENTS),
     resourceServers: Object.freeze(resourceServers),

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig, unknownVariables } from './config.js';
 import { SecretBox } from './lib/crypto.js';
 import { resolveMasterSecret } from './secret.js';
 import { openSQLiteStore } from './store/sqlite.js';
@@ -38,9 +38,16 @@ async function start(config: Config): Promise<void> {
 async function withKeys(config: Config, action: (ring: SigningKeyRing) => Promise<void>): Promise<void> {
   const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
   try {
-    const box = new SecretBox(resolveMasterSecret(config).value, 'signing-keys');
+    const secret = resolveMasterSecret(config);
+    if (secret.source === 'generated') {
+      process.stderr.write(
+        'sessiond: warning: SESSIOND_SECRET is not set: generated a development secret in the data dir\n',
+      );
+    }
+    const box = new SecretBox(secret.value, 'signing-keys');
     const ring = await SigningKeyRing.open(store, box, systemClock, {
       accessTokenTTLSeconds: config.accessTokenTTLSeconds,
+      reloadIntervalSeconds: config.sweepIntervalSeconds,
     });
     await action(ring);
   } finally {
@@ -55,6 +62,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig(process.env);
+  for (const name of unknownVariables(process.env)) {
+    process.stderr.write(
+      `sessiond: warning: ${name} is not a sessiond setting (see docs/configuration.md)\n`,
+    );
+  }
   if (command === 'start') return start(config);
   if (command === 'migrate') {
     const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));

@@ -28,6 +28,7 @@ export async function createServices(input: {
   const policy = sessionPolicyFrom(config);
   const keys = await SigningKeyRing.open(store, new SecretBox(masterSecret, 'signing-keys'), clock, {
     accessTokenTTLSeconds: config.accessTokenTTLSeconds,
+    reloadIntervalSeconds: config.sweepIntervalSeconds,
   });
   const issuer = new AccessTokenIssuer(keys, clock, {
     issuer: config.issuer,
@@ -37,6 +38,7 @@ export async function createServices(input: {
   const throttle = new LoginThrottle(clock, {
     perIP: config.loginLimitPerIP,
     perAccount: config.loginLimitPerAccount,
+    signupsPerIP: config.signupLimitPerIP,
   });
   const accounts = new AccountService(store, clock, throttle, {
     passwordMinLength: config.passwordMinLength,

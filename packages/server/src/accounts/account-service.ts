@@ -19,10 +19,11 @@ export class AccountService {
     private readonly policy: { passwordMinLength: number },
   ) {}
 
-  async signUp(input: { email: string; password: string }): Promise<UserRecord> {
+  async signUp(input: { email: string; password: string; ip: string }): Promise<UserRecord> {
     const email = normaliseEmail(input.email);
     if (!looksLikeEmail(email)) throw new SessiondError('invalid_request', 'email is not a valid address');
     this.#checkPasswordPolicy(input.password);
+    this.throttle.admitSignUp(input.ip);
     const user: UserRecord = {
       id: randomUUID(),
       email,

@@ -3,6 +3,7 @@ import { SessiondError } from '../errors.js';
 
 const IP_WINDOW_MS = 60_000;
 const ACCOUNT_WINDOW_MS = 15 * 60_000;
+const SIGNUP_WINDOW_MS = 60 * 60_000;
 const PRUNE_ABOVE = 10_000;
 
 interface Window {
@@ -11,7 +12,7 @@ interface Window {
 }
 
 /**
- * Throttles sign-in: every attempt counts against the client IP (per minute), failed attempts
+ * Throttles password work. Sign-ups count per IP per hour. Sign-in: every attempt counts against the client IP (per minute), failed attempts
  * count against the account (per 15 minutes), so one attacker cannot spray one account from
  * many IPs nor many accounts from one IP. A success clears the account's failures.
  * Fixed windows in memory; a shared counter store for several nodes comes with Redis.
@@ -21,13 +22,19 @@ export class LoginThrottle {
 
   constructor(
     private readonly clock: Clock,
-    private readonly limits: { perIP: number; perAccount: number },
+    private readonly limits: { perIP: number; perAccount: number; signupsPerIP: number },
   ) {}
 
   /** Counts an attempt from `ip`; throws `rate_limited` once over the limit. */
   admitIP(ip: string): void {
     const window = this.#bump(`ip:${ip}`, IP_WINDOW_MS);
     if (window.count > this.limits.perIP) throw this.#limited(window);
+  }
+
+  /** Counts a sign-up from `ip` (per hour): each one costs an argon2id hash. */
+  admitSignUp(ip: string): void {
+    const window = this.#bump(`signup:${ip}`, SIGNUP_WINDOW_MS);
+    if (window.count > this.limits.signupsPerIP) throw this.#limited(window, 'sign-up');
   }
 
   /** Throws `rate_limited` if the account has used up its failed attempts. */
@@ -69,9 +76,9 @@ export class LoginThrottle {
     for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
   }
 
-  #limited(window: Window): SessiondError {
+  #limited(window: Window, what = 'sign-in'): SessiondError {
     const seconds = Math.max(1, Math.ceil((window.resetAt - this.clock.now()) / 1000));
-    return new SessiondError('rate_limited', `too many sign-in attempts; retry in ${seconds} s`, {
+    return new SessiondError('rate_limited', `too many ${what} attempts; retry in ${seconds} s`, {
       headers: { 'retry-after': String(seconds) },
     });
   }

@@ -34,7 +34,9 @@ function challengeFor(code: ErrorCode, message: string): string | undefined {
 }
 
 export function sendError(reply: FastifyReply, error: SessiondError): FastifyReply {
-  const challenge = challengeFor(error.code, error.message);
+  // A challenge answers a bearer request; /refresh takes its token in the body and gets none.
+  const bearerRequest = reply.request.headers.authorization !== undefined || error.code === 'token_missing';
+  const challenge = bearerRequest ? challengeFor(error.code, error.message) : undefined;
   if (challenge) reply.header('www-authenticate', challenge);
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply.code(error.status).send({ error: error.code, message: error.message });

@@ -91,6 +91,7 @@ export function logView(log: LogRecord): LogEntry {
     ip: log.ip,
     user_agent: log.userAgent,
     actor: log.actor,
+    detail: log.detail,
     created_at: iso(log.createdAt),
   };
 }

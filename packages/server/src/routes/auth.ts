@@ -35,7 +35,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/api/auth/signup', async (request, reply) => {
     const body = parseInput(SignUpBody, request.body);
-    const user = await accounts.signUp(body);
+    const user = await accounts.signUp({ ...body, ip: request.ip });
     return reply.code(201).send({ user: { id: user.id, email: user.email } });
   });
 

@@ -9,7 +9,7 @@ import { DeviceId } from './auth.js';
 const DeviceParams = z.strictObject({ id: DeviceId });
 const TrustBody = z.strictObject({ trusted: z.boolean().optional() });
 
-/** A user's devices: list, trust (sensitive: step-up applies), forget. */
+/** A user's devices: list, trust and forget (both sensitive: step-up applies). */
 export async function deviceRoutes(app: FastifyInstance): Promise<void> {
   const { authenticator, devices, sessions } = app.sessiond;
 
@@ -38,6 +38,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete('/api/auth/devices/:id', async (request) => {
     const auth = await authenticateRequest(authenticator, request);
+    requireNoPendingStepUp(auth);
     const { id } = parseInput(DeviceParams, request.params, 'path');
     await sessions.forgetDevice(auth, id, requestContext(request));
     return { forgotten: true };

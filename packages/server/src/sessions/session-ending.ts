@@ -61,6 +61,40 @@ export class SessionEnding {
   }
 
   /**
+   * Forgets a device: its record goes and its live sessions end, in one transaction with the
+   * log rows. Returns the ended sessions, or undefined if the user has no such device.
+   */
+  async forgetDevice(input: {
+    userId: string;
+    deviceId: string;
+    actor: Actor;
+    context: RequestContext;
+    currentSessionId: string;
+  }): Promise<SessionRecord[] | undefined> {
+    const now = this.clock.now();
+    const revocation = { reason: 'device_forgotten' as const, actor: input.actor, context: input.context };
+    const ended = await this.store.forgetDevice({
+      userId: input.userId,
+      deviceId: input.deviceId,
+      now,
+      sessionLog: (session) => this.#revocationLog(session, revocation, now),
+      log: {
+        action: 'device_forgotten',
+        success: true,
+        userId: input.userId,
+        sessionId: input.currentSessionId,
+        deviceId: input.deviceId,
+        ip: input.context.ip,
+        userAgent: input.context.userAgent,
+        actor: input.actor,
+        createdAt: now,
+      },
+    });
+    for (const session of ended ?? []) this.announceRevoked(session, 'device_forgotten', input.actor, now);
+    return ended;
+  }
+
+  /**
    * If `session` has passed a deadline but is not yet marked ended, ends it as expired (logged
    * once, whoever notices first: a request, a refresh or the sweeper). Returns whether it was due.
    */

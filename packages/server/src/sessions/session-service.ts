@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { DeviceInput } from '@sessiond/protocol';
 import type { AccountService } from '../accounts/account-service.js';
 import type { EventBus } from '../bus/event-bus.js';
@@ -7,6 +6,7 @@ import type { DeviceService } from '../devices/device-service.js';
 import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
+import { uuidv7 } from '../lib/ids.js';
 import type { NewLogEntry, SessionRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
@@ -77,7 +77,7 @@ export class SessionService {
     const now = clock.now();
     const idleTimeoutMs = policy.idleTimeoutMs(device);
     const session: SessionRecord = {
-      id: randomUUID(),
+      id: uuidv7(),
       userId: user.id,
       deviceId: device.id,
       clientId,
@@ -102,7 +102,7 @@ export class SessionService {
     await store.createSession({
       session,
       refreshToken: {
-        id: randomUUID(),
+        id: uuidv7(),
         sessionId: session.id,
         tokenHash: sha256(refreshToken),
         createdAt: now,
@@ -224,33 +224,20 @@ export class SessionService {
     return ended.length;
   }
 
-  /** Forgets a device: its sessions end, then its record goes (next sign-in there is "new"). */
+  /** Forgets a device: its sessions end and its record goes (next sign-in there is "new"). */
   async forgetDevice(auth: Authenticated, deviceId: string, context: RequestContext): Promise<void> {
-    const { store, bus, clock } = this.deps;
     const userId = auth.session.userId;
-    if (!(await store.findDevice(userId, deviceId))) {
-      throw new SessiondError('device_not_found', 'no such device for this user');
-    }
-    await this.deps.ending.revokeAll({
+    const ended = await this.deps.ending.forgetDevice({
       userId,
       deviceId,
-      reason: 'device_forgotten',
       actor: 'user',
       context,
+      currentSessionId: auth.session.id,
     });
-    await store.deleteDevice(userId, deviceId);
-    const now = clock.now();
-    await store.appendLog({
-      ...this.#logBase(auth.session, context, now),
-      action: 'device_forgotten',
-      deviceId,
-      actor: 'user',
-    });
-    bus.publish('device.forgotten', {
-      user_id: userId,
-      session_id: auth.session.id,
+    if (!ended) throw new SessiondError('device_not_found', 'no such device for this user');
+    this.deps.bus.publish('device.forgotten', {
+      ...eventSubject(auth.session, this.deps.clock.now()),
       device_id: deviceId,
-      at: new Date(now).toISOString(),
     });
   }
 
@@ -259,7 +246,7 @@ export class SessionService {
     const token = randomToken('rt_');
     return {
       token,
-      stored: { id: randomUUID(), tokenHash: sha256(token), sealed: this.deps.successorBox.seal(token) },
+      stored: { id: uuidv7(), tokenHash: sha256(token), sealed: this.deps.successorBox.seal(token) },
     };
   }
 

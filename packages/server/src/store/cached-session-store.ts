@@ -1,18 +1,20 @@
 import type { AssuranceLevel } from '@sessiond/protocol';
-import type { NewLogEntry, SessionRecord } from './records.js';
+import type { DeviceRecord, NewLogEntry, SessionRecord } from './records.js';
 import type {
+  DeviceSighting,
   EndSessionInput,
   EndSessionsInput,
+  ForgetDeviceInput,
   RotateRefreshTokenInput,
   RotationOutcome,
   SessionStore,
 } from './session-store.js';
 
-const MAX_CACHED_SESSIONS = 100_000;
+const MAX_CACHED_ENTRIES = 100_000;
 
 /**
- * Serves `findSession` from memory, the one read on every authenticated request
- * (docs/decisions/005). Valid only while this process is the sole writer of sessions, as with
+ * Serves `findSession` (read on every authenticated request) and `findDevice` (on every refresh)
+ * from memory (docs/decisions/005). Valid only while this process is the sole writer of sessions, as with
  * the embedded SQLite store. Every write that can change a session drops its entry before the
  * write starts and again once it is durable, and bumps a generation counter so a read that was
  * in flight across a write never puts its stale row back. So a revoked session is never served
@@ -21,6 +23,8 @@ const MAX_CACHED_SESSIONS = 100_000;
  */
 export class CachedSessionStore implements SessionStore {
   readonly #sessions = new Map<string, Readonly<SessionRecord>>();
+  /** Devices by `userId deviceId`, read on every refresh for the grant's `trusted` flag. */
+  readonly #devices = new Map<string, Readonly<DeviceRecord>>();
   #generation = 0;
 
   constructor(private readonly inner: SessionStore) {}
@@ -30,12 +34,26 @@ export class CachedSessionStore implements SessionStore {
     if (cached) return cached;
     const generation = this.#generation;
     const session = await this.inner.findSession(id);
-    if (session && generation === this.#generation) {
-      if (this.#sessions.size >= MAX_CACHED_SESSIONS)
-        this.#sessions.delete(this.#sessions.keys().next().value!);
-      this.#sessions.set(id, Object.freeze(session));
-    }
+    if (session && generation === this.#generation) remember(this.#sessions, id, session);
     return session;
+  }
+
+  async findDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined> {
+    const key = `${userId} ${deviceId}`;
+    const cached = this.#devices.get(key);
+    if (cached) return cached;
+    const generation = this.#generation;
+    const device = await this.inner.findDevice(userId, deviceId);
+    if (device && generation === this.#generation) remember(this.#devices, key, device);
+    return device;
+  }
+
+  async recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }> {
+    const key = `${sighting.userId} ${sighting.id}`;
+    this.#forgetDevice(key);
+    const result = await this.inner.recordDeviceSighting(sighting);
+    this.#forgetDevice(key);
+    return result;
   }
 
   async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<RotationOutcome> {
@@ -78,6 +96,13 @@ export class CachedSessionStore implements SessionStore {
     return this.#around([sessionId], () => this.inner.recordStepUp(sessionId, input));
   }
 
+  async forgetDevice(input: ForgetDeviceInput): Promise<SessionRecord[] | undefined> {
+    this.#forgetUser(input.userId);
+    const ended = await this.inner.forgetDevice(input);
+    this.#forgetUser(input.userId);
+    return ended;
+  }
+
   async setDeviceTrust(
     ...args: Parameters<SessionStore['setDeviceTrust']>
   ): ReturnType<SessionStore['setDeviceTrust']> {
@@ -92,12 +117,7 @@ export class CachedSessionStore implements SessionStore {
   createUser: SessionStore['createUser'] = (user) => this.inner.createUser(user);
   findUserByEmail: SessionStore['findUserByEmail'] = (email) => this.inner.findUserByEmail(email);
   findUserById: SessionStore['findUserById'] = (id) => this.inner.findUserById(id);
-  recordDeviceSighting: SessionStore['recordDeviceSighting'] = (sighting) =>
-    this.inner.recordDeviceSighting(sighting);
-  findDevice: SessionStore['findDevice'] = (userId, deviceId) => this.inner.findDevice(userId, deviceId);
   listDevices: SessionStore['listDevices'] = (userId) => this.inner.listDevices(userId);
-  deleteDevice: SessionStore['deleteDevice'] = (userId, deviceId) =>
-    this.inner.deleteDevice(userId, deviceId);
   createSession: SessionStore['createSession'] = (input) => this.inner.createSession(input);
   listLiveSessions: SessionStore['listLiveSessions'] = (userId, now) =>
     this.inner.listLiveSessions(userId, now);
@@ -127,8 +147,20 @@ export class CachedSessionStore implements SessionStore {
     for (const id of sessionIds) this.#sessions.delete(id);
   }
 
+  #forgetDevice(key: string): void {
+    this.#generation += 1;
+    this.#devices.delete(key);
+  }
+
+  /** Drops every cached session and device of a user (writes that touch several of them). */
   #forgetUser(userId: string): void {
     this.#generation += 1;
     for (const [id, session] of this.#sessions) if (session.userId === userId) this.#sessions.delete(id);
+    for (const [key, device] of this.#devices) if (device.userId === userId) this.#devices.delete(key);
   }
+}
+
+function remember<T extends object>(cache: Map<string, Readonly<T>>, key: string, value: T): void {
+  if (cache.size >= MAX_CACHED_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(key, Object.freeze(value));
 }

@@ -25,6 +25,7 @@ import {
   EmailTakenError,
   type EndSessionInput,
   type EndSessionsInput,
+  type ForgetDeviceInput,
   type RotateRefreshTokenInput,
   type RotationOutcome,
   type SessionStore,
@@ -155,11 +156,24 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
-  async deleteDevice(userId: string, deviceId: string): Promise<boolean> {
-    const result = await this.#transact((trx) =>
-      trx.deleteFrom('devices').where('userId', '=', userId).where('id', '=', deviceId).executeTakeFirst(),
-    );
-    return Number(result.numDeletedRows) > 0;
+  async forgetDevice(input: ForgetDeviceInput): Promise<SessionRecord[] | undefined> {
+    return this.#transact(async (trx) => {
+      const deleted = await trx
+        .deleteFrom('devices')
+        .where('userId', '=', input.userId)
+        .where('id', '=', input.deviceId)
+        .executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) return undefined;
+      const ended = await endMatchingSessions(trx, {
+        userId: input.userId,
+        deviceId: input.deviceId,
+        reason: 'device_forgotten',
+        now: input.now,
+        log: input.sessionLog,
+      });
+      await insertLog(trx, input.log);
+      return ended;
+    });
   }
 
   async createSession(input: {
@@ -235,28 +249,7 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
-    return this.#transact(async (trx) => {
-      let query = trx
-        .selectFrom('sessions')
-        .select('id')
-        .where('userId', '=', input.userId)
-        .where('endedAt', 'is', null);
-      if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId);
-      if (input.deviceId) query = query.where('deviceId', '=', input.deviceId);
-      const ended: SessionRecord[] = [];
-      for (const { id } of await query.execute()) {
-        const session = await endLiveSession(trx, {
-          sessionId: id,
-          reason: input.reason,
-          now: input.now,
-          log: undefined,
-        });
-        if (!session) continue;
-        await insertLog(trx, input.log(session));
-        ended.push(session);
-      }
-      return ended;
-    });
+    return this.#transact((trx) => endMatchingSessions(trx, input));
   }
 
   async recordActivity(
@@ -316,18 +309,13 @@ export class KyselySessionStore implements SessionStore {
         .returningAll()
         .executeTakeFirst();
       if (!row) return undefined;
-      const replaced = await trx
+      await trx
         .updateTable('refreshTokens')
         .set(rotatedTo(input.successor, now))
         .where('sessionId', '=', sessionId)
         .where('status', '=', 'active')
-        .returning('id')
         .execute();
       await insertSuccessor(trx, sessionId, input.successor, now);
-      await forgetSealedCopies(
-        trx,
-        replaced.map((token) => token.id),
-      );
       await insertLog(trx, input.log);
       return toSession(row);
     });
@@ -447,16 +435,6 @@ async function insertSuccessor(
     .execute();
 }
 
-/** Drops the sealed copies predecessors keep of these tokens (they are now used or replaced). */
-async function forgetSealedCopies(trx: Transaction<Database>, tokenIds: string[]): Promise<void> {
-  if (tokenIds.length === 0) return;
-  await trx
-    .updateTable('refreshTokens')
-    .set({ successorSealed: null })
-    .where('successorId', 'in', tokenIds)
-    .execute();
-}
-
 async function rotateWinner(
   trx: Transaction<Database>,
   won: { id: string; sessionId: string },
@@ -486,8 +464,6 @@ async function rotateWinner(
   }
   const session = toSession(slid);
   await insertSuccessor(trx, session.id, input.successor, now);
-  // The predecessor's copy of this token is no longer needed once this token is used.
-  await forgetSealedCopies(trx, [won.id]);
   await insertLog(trx, refreshLog(session, input, { success: true }));
   return { kind: 'rotated', session };
 }
@@ -512,6 +488,8 @@ async function classifyLoser(
   if (!sessionRow) return { kind: 'not_found' };
   const session = toSession(sessionRow);
   if (session.endedAt !== null || token.status === 'revoked') return { kind: 'session_ended', session };
+  // A session past a deadline is over whatever token comes back; the caller marks it expired.
+  if (session.idleExpiresAt <= now || session.expiresAt <= now) return { kind: 'session_ended', session };
 
   const inGrace = token.rotatedAt !== null && now - token.rotatedAt < input.graceMs;
   if (inGrace && token.successorSealed && token.successorId) {
@@ -559,6 +537,33 @@ function refreshLog(
     detail: outcome.detail ?? null,
     createdAt: input.now,
   };
+}
+
+/** endLiveSession for every live session of a user that matches the filters. */
+async function endMatchingSessions(
+  trx: Transaction<Database>,
+  input: EndSessionsInput,
+): Promise<SessionRecord[]> {
+  let query = trx
+    .selectFrom('sessions')
+    .select('id')
+    .where('userId', '=', input.userId)
+    .where('endedAt', 'is', null);
+  if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId);
+  if (input.deviceId) query = query.where('deviceId', '=', input.deviceId);
+  const ended: SessionRecord[] = [];
+  for (const { id } of await query.execute()) {
+    const session = await endLiveSession(trx, {
+      sessionId: id,
+      reason: input.reason,
+      now: input.now,
+      log: undefined,
+    });
+    if (!session) continue;
+    await insertLog(trx, input.log(session));
+    ended.push(session);
+  }
+  return ended;
 }
 
 async function endLiveSession(

@@ -84,11 +84,6 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .on('refresh_tokens')
           .column('session_id')
           .execute();
-        await db.schema
-          .createIndex('refresh_tokens_successor_idx')
-          .on('refresh_tokens')
-          .column('successor_id')
-          .execute();
 
         await db.schema
           .createTable('session_logs')

@@ -60,7 +60,10 @@ export interface RefreshTokenRecord {
   createdAt: number;
   rotatedAt: number | null;
   successorId: string | null;
-  /** The successor token, encrypted, kept only during the grace window. */
+  /**
+   * The successor token, encrypted, for the grace window only: useless once the successor is
+   * used (the grace rule checks that), and dropped by the sweeper once the window is over.
+   */
   successorSealed: string | null;
 }
 

@@ -96,8 +96,11 @@ export interface SessionStore {
     deviceId: string,
     input: { trusted: boolean; idleTimeoutMs: number; log: NewLogEntry },
   ): Promise<DeviceRecord | undefined>;
-  /** Deletes the device record; false if it did not exist. */
-  deleteDevice(userId: string, deviceId: string): Promise<boolean>;
+  /**
+   * Forgets a device in one transaction: deletes its record, ends its live sessions (reason
+   * `device_forgotten`, a log row each) and writes `log`. Undefined if there was no such device.
+   */
+  forgetDevice(input: ForgetDeviceInput): Promise<SessionRecord[] | undefined>;
 
   /** Inserts a session, its first refresh token and its log rows in one transaction. */
   createSession(input: {
@@ -166,6 +169,14 @@ export interface SessionStore {
   /** Readiness probe: a trivial round trip. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ForgetDeviceInput {
+  userId: string;
+  deviceId: string;
+  now: number;
+  sessionLog: (session: SessionRecord) => NewLogEntry;
+  log: NewLogEntry;
 }
 
 export class EmailTakenError extends Error {

@@ -12,7 +12,7 @@ interface LoadedKey {
   createdAt: number;
   retiredAt: number | null;
   publicJWK: JWK;
-  /** node:crypto form of the public key: verification is synchronous and ~10x faster than WebCrypto. */
+  /** node:crypto form of the public key: synchronous, and off the thread pool argon2 uses (decision 003). */
   verifyKey: KeyObject;
 }
 
@@ -23,7 +23,7 @@ interface ActiveKey {
 
 /**
  * The server's RS256 signing keys. The newest key signs; every key whose tokens may still be
- * alive (never retired, or retired less than one access-token lifetime ago) is published in
+ * alive (never retired, or retired less than a token lifetime plus a reload interval ago) is published in
  * the JWKS and accepted for verification. Private keys live in the store sealed with the
  * master secret. `reload()` picks up a key another process added (`sessiond keys rotate`).
  */
@@ -31,15 +31,15 @@ export class SigningKeyRing {
   readonly #store: SessionStore;
   readonly #box: SecretBox;
   readonly #clock: Clock;
-  readonly #accessTokenTTLMs: number;
+  readonly #publishForMs: number;
   #keys = new Map<string, LoadedKey>();
   #active: ActiveKey | undefined;
 
-  private constructor(store: SessionStore, box: SecretBox, clock: Clock, accessTokenTTLSeconds: number) {
+  private constructor(store: SessionStore, box: SecretBox, clock: Clock, publishForMs: number) {
     this.#store = store;
     this.#box = box;
     this.#clock = clock;
-    this.#accessTokenTTLMs = accessTokenTTLSeconds * 1000;
+    this.#publishForMs = publishForMs;
   }
 
   /** Loads the keys, generating the first one on a fresh install. */
@@ -47,9 +47,12 @@ export class SigningKeyRing {
     store: SessionStore,
     box: SecretBox,
     clock: Clock,
-    options: { accessTokenTTLSeconds: number },
+    options: { accessTokenTTLSeconds: number; reloadIntervalSeconds: number },
   ): Promise<SigningKeyRing> {
-    const ring = new SigningKeyRing(store, box, clock, options.accessTokenTTLSeconds);
+    // A server learns of a rotation at its next reload and may sign with the retired key until
+    // then, so the retired key stays published one reload interval longer than a token lives.
+    const publishForMs = (options.accessTokenTTLSeconds + options.reloadIntervalSeconds) * 1000;
+    const ring = new SigningKeyRing(store, box, clock, publishForMs);
     await ring.reload();
     if (!ring.#active) await ring.rotate();
     return ring;
@@ -123,7 +126,7 @@ export class SigningKeyRing {
   }
 
   #isPublished(key: LoadedKey): boolean {
-    return key.retiredAt === null || key.retiredAt + this.#accessTokenTTLMs > this.#clock.now();
+    return key.retiredAt === null || key.retiredAt + this.#publishForMs > this.#clock.now();
   }
 
   #load(record: SigningKeyRecord): LoadedKey {

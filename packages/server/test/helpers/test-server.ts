@@ -33,6 +33,8 @@ export async function startTestServer(
     SESSIOND_SECRET: TEST_SECRET,
     SESSIOND_LOG_LEVEL: 'silent',
     SESSIOND_ISSUER: 'http://sessiond.test',
+    // Suites sign up many users from 127.0.0.1; accounts.test.ts checks the limit itself.
+    SESSIOND_SIGNUP_LIMIT_PER_IP: '100000',
     ...options.env,
   });
   const listen = async (): Promise<{ app: FastifyInstance; url: string }> => {

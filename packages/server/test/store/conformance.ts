@@ -164,7 +164,7 @@ export function describeSessionStoreConformance(
         expect(results.filter((r) => r.isNew)).toHaveLength(1);
       });
 
-      it('sets trust, applies the idle timeout to live sessions of that device, and deletes', async () => {
+      it('sets trust, applies the idle timeout to live sessions of that device, and forgets it', async () => {
         const user = await newUser();
         await store.recordDeviceSighting({ ...sighting(user.id, T0), id: 'device-0001' });
         const { session } = await newSession({}, user.id);
@@ -182,9 +182,21 @@ export function describeSessionStoreConformance(
             log: log('device_trusted', session),
           }),
         ).toBeUndefined();
-        expect(await store.deleteDevice(user.id, 'device-0001')).toBe(true);
-        expect(await store.deleteDevice(user.id, 'device-0001')).toBe(false);
+        const forget = () =>
+          store.forgetDevice({
+            userId: user.id,
+            deviceId: 'device-0001',
+            now: T0 + 9,
+            sessionLog: (s) => log('session_revoked', s),
+            log: log('device_forgotten', session),
+          });
+        const ended = await forget();
+        expect(ended?.map((s) => s.id)).toEqual([session.id]);
+        expect((await store.findSession(session.id))?.endReason).toBe('device_forgotten');
+        expect(await forget()).toBeUndefined();
         expect(await store.listDevices(user.id)).toEqual([]);
+        const actions = (await store.listLogs({ userId: user.id, limit: 10 })).map((l) => l.action);
+        expect(actions.slice(0, 2)).toEqual(['device_forgotten', 'session_revoked']);
       });
     });
 
@@ -283,6 +295,12 @@ export function describeSessionStoreConformance(
         expect(outcome.kind).toBe('session_ended');
         expect((await store.findRefreshToken(tokenHash))?.status).toBe('active');
         expect(await store.findRefreshToken(next.tokenHash)).toBeUndefined();
+      });
+
+      it('a replaced token inside its window yields nothing once the session is past a deadline', async () => {
+        const { tokenHash } = await newSession({ expiresAt: T0 + 5000 });
+        await rotate(tokenHash, T0 + 3000);
+        expect((await rotate(tokenHash, T0 + 5000)).kind).toBe('session_ended');
       });
 
       it('forgets sealed successors once the grace window is over', async () => {
