@@ -61,12 +61,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const config = loadConfig(process.env);
+  // Before validating: a misspelt name is often why validation fails.
   for (const name of unknownVariables(process.env)) {
-    process.stderr.write(
-      `sessiond: warning: ${name} is not a sessiond setting (see docs/configuration.md)\n`,
-    );
+    process.stderr.write(`sessiond: warning: ${name} is not a sessiond setting (see docs/configuration.md)\n`);
   }
+  const config = loadConfig(process.env);
   if (command === 'start') return start(config);
   if (command === 'migrate') {
     const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));

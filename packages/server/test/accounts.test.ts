@@ -68,6 +68,28 @@ describe('accounts', () => {
   });
 });
 
+describe('sign-up rate limit', () => {
+  it('throttles sign-ups per IP per hour with Retry-After', async () => {
+    const limited = await startTestServer({ env: { SESSIOND_SIGNUP_LIMIT_PER_IP: '2' } });
+    try {
+      const signUp = () =>
+        request(limited.url, 'POST', '/api/auth/signup', {
+          body: { email: uniqueEmail(), password: PASSWORD },
+        });
+      expect((await signUp()).status).toBe(201);
+      expect((await signUp()).status).toBe(201);
+      const third = await signUp();
+      expect(third.status).toBe(429);
+      expect(third.body).toMatchObject({ error: 'rate_limited' });
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(3000);
+      limited.clock.advance(60 * 60_000);
+      expect((await signUp()).status).toBe(201);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('sign-in rate limits', () => {
   it('throttles an account after repeated failures, with Retry-After, even with the right password', async () => {
     const email = uniqueEmail();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, unknownVariables } from '../src/config.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -45,12 +45,37 @@ describe('configuration', () => {
     ['SESSIOND_PORT', 'eighty'],
     ['SESSIOND_SECRET', 'too-short'],
     ['SESSIOND_DATABASE_URL', 'not a url'],
+    ['SESSIOND_DATABASE_URL', 'mysql://db.example/sessiond'],
+    ['SESSIOND_REDIS_URL', 'http://redis.example'],
+    ['SESSIOND_ISSUER', 'ftp://issuer.example'],
+    ['SESSIOND_CLIENTS', ' , ,'],
     ['SESSIOND_LOG_LEVEL', 'loud'],
     ['SESSIOND_RESOURCE_SERVERS', 'no-secret'],
     ['SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES', '5'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('accepts the URL schemes each setting is for', () => {
+    const config = loadConfig({
+      SESSIOND_DATABASE_URL: 'postgresql://db.example/sessiond',
+      SESSIOND_REDIS_URL: 'rediss://cache.example:6380',
+      SESSIOND_ISSUER: 'https://auth.example/',
+    });
+    expect(config.issuer).toBe('https://auth.example');
+    expect(config.databaseURL).toBe('postgresql://db.example/sessiond');
+  });
+
+  it('names SESSIOND_* variables that configure nothing (typos), but not the test suites’ own', () => {
+    expect(
+      unknownVariables({
+        SESSIOND_IDLE_TIMEOUT_MINUTE: '5',
+        SESSIOND_PORT: '1',
+        SESSIOND_TEST_DATABASE_URL: 'x',
+        HOME: '/',
+      }),
+    ).toEqual(['SESSIOND_IDLE_TIMEOUT_MINUTE']);
   });
 
   it('lists every problem at once', () => {
@@ -106,6 +131,15 @@ describe('the sessiond command', () => {
       child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('warns about a misspelt variable on start-up', async () => {
+    const failure = await run(process.execPath, [MAIN, 'start'], {
+      env: { ...process.env, SESSIOND_IDLE_TIMEOUT_MINUTE: '5', SESSIOND_ACCESS_TOKEN_TTL_MINUTES: '5' },
+    }).catch((error: { stderr: string }) => error);
+    expect((failure as { stderr: string }).stderr).toContain(
+      'warning: SESSIOND_IDLE_TIMEOUT_MINUTE is not a sessiond setting',
+    );
   });
 
   it('rejects an unknown command', async () => {

@@ -56,6 +56,8 @@ describe('refresh token rotation', () => {
     const replay = await refresh(server.url, grant.refresh_token);
     expect(replay.status).toBe(401);
     expect(replay.body).toMatchObject({ error: 'refresh_token_reused' });
+    // The refresh endpoint takes no bearer token, so it sends no bearer challenge.
+    expect(replay.headers.get('www-authenticate')).toBeNull();
     // The thief's chain and the legitimate chain are both dead, and so is the access token.
     expect((await refresh(server.url, legit.body.refresh_token)).body).toMatchObject({
       error: 'session_revoked',
@@ -95,6 +97,7 @@ describe('refresh token rotation', () => {
     );
     const reuse = logs.body.logs.find((log) => log.action === 'refresh_reuse_detected');
     expect(reuse).toMatchObject({
+      detail: { grace_ms: 10_000, rotated_at: expect.any(Number) },
       success: false,
       error: 'refresh_token_reused',
       session_id: grant.session.id,
