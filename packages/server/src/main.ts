@@ -63,7 +63,9 @@ async function main(argv: string[]): Promise<void> {
   }
   // Before validating: a misspelt name is often why validation fails.
   for (const name of unknownVariables(process.env)) {
-    process.stderr.write(`sessiond: warning: ${name} is not a sessiond setting (see docs/configuration.md)\n`);
+    process.stderr.write(
+      `sessiond: warning: ${name} is not a sessiond setting (see docs/configuration.md)\n`,
+    );
   }
   const config = loadConfig(process.env);
   if (command === 'start') return start(config);

@@ -13,7 +13,7 @@ export interface Authenticated {
 }
 
 const KEY_RELOAD_INTERVAL_MS = 5_000;
-const MAX_CACHED_TOKENS = 50_000;
+const MAX_CACHED_TOKENS = 10_000;
 
 /**
  * Authenticates a bearer access token: signature and claims, then the session behind it must

@@ -1,16 +1,16 @@
-import type { AssuranceLevel } from '@sessiond/protocol';
 import type { DeviceRecord, NewLogEntry, SessionRecord } from './records.js';
 import type {
   DeviceSighting,
   EndSessionInput,
   EndSessionsInput,
   ForgetDeviceInput,
+  RecordStepUpInput,
   RotateRefreshTokenInput,
   RotationOutcome,
   SessionStore,
 } from './session-store.js';
 
-const MAX_CACHED_ENTRIES = 100_000;
+const MAX_CACHED_ENTRIES = 50_000;
 
 /**
  * Serves `findSession` (read on every authenticated request) and `findDevice` (on every refresh)
@@ -84,15 +84,7 @@ export class CachedSessionStore implements SessionStore {
     return this.#around([sessionId], () => this.inner.requireStepUp(sessionId, log));
   }
 
-  recordStepUp(
-    sessionId: string,
-    input: {
-      acr: AssuranceLevel;
-      now: number;
-      successor: { id: string; tokenHash: string; sealed: string };
-      log: NewLogEntry;
-    },
-  ): Promise<SessionRecord | undefined> {
+  recordStepUp(sessionId: string, input: RecordStepUpInput): Promise<SessionRecord | undefined> {
     return this.#around([sessionId], () => this.inner.recordStepUp(sessionId, input));
   }
 

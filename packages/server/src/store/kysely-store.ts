@@ -26,6 +26,7 @@ import {
   type EndSessionInput,
   type EndSessionsInput,
   type ForgetDeviceInput,
+  type RecordStepUpInput,
   type RotateRefreshTokenInput,
   type RotationOutcome,
   type SessionStore,
@@ -285,15 +286,7 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
-  async recordStepUp(
-    sessionId: string,
-    input: {
-      acr: 'aal1' | 'aal2';
-      now: number;
-      successor: { id: string; tokenHash: string; sealed: string };
-      log: NewLogEntry;
-    },
-  ): Promise<SessionRecord | undefined> {
+  async recordStepUp(sessionId: string, input: RecordStepUpInput): Promise<SessionRecord | undefined> {
     const { now } = input;
     return this.#transact(async (trx) => {
       const row = await trx

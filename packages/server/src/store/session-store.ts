@@ -144,15 +144,7 @@ export interface SessionStore {
    * rotates its refresh token to `successor` exactly as a refresh would (the replaced token
    * keeps its grace window), logs, in one transaction. Undefined if the session is not live.
    */
-  recordStepUp(
-    sessionId: string,
-    input: {
-      acr: AssuranceLevel;
-      now: number;
-      successor: { id: string; tokenHash: string; sealed: string };
-      log: NewLogEntry;
-    },
-  ): Promise<SessionRecord | undefined>;
+  recordStepUp(sessionId: string, input: RecordStepUpInput): Promise<SessionRecord | undefined>;
   /** Live (not ended) sessions whose idle or absolute deadline is at or before `now`. */
   listTimedOutSessions(now: number, limit: number): Promise<SessionRecord[]>;
   /** Drops sealed successors of tokens rotated before `rotatedBefore` (grace window over). */
@@ -169,6 +161,13 @@ export interface SessionStore {
   /** Readiness probe: a trivial round trip. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface RecordStepUpInput {
+  acr: AssuranceLevel;
+  now: number;
+  successor: { id: string; tokenHash: string; sealed: string };
+  log: NewLogEntry;
 }
 
 export interface ForgetDeviceInput {
