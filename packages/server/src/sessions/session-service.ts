@@ -7,7 +7,7 @@ import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
 import { uuidv7 } from '../lib/ids.js';
-import type { NewLogEntry, SessionRecord } from '../store/records.js';
+import type { NewLogEntry, SessionRecord, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
 import type { Authenticated } from './authenticator.js';
@@ -52,26 +52,7 @@ export class SessionService {
     if (!this.deps.clients.includes(clientId))
       throw new SessiondError('invalid_request', 'unknown client_id');
     const check = await accounts.checkCredentials({ ...input, ip: context.ip });
-    if (!check.ok) {
-      const now = clock.now();
-      await store.appendLog({
-        action: 'login_failed',
-        success: false,
-        error: 'invalid_credentials',
-        userId: check.user?.id ?? null,
-        ip: context.ip,
-        userAgent: context.userAgent,
-        createdAt: now,
-      });
-      bus.publish('login.failed', {
-        user_id: check.user?.id ?? null,
-        session_id: null,
-        device_id: null,
-        ip: context.ip,
-        at: new Date(now).toISOString(),
-      });
-      throw new SessiondError('invalid_credentials', 'email or password is wrong');
-    }
+    if (!check.ok) return this.#rejectSignIn(check.user, context);
     const { user } = check;
     const { device, isNew } = await devices.recognise(user.id, input.device, context);
     const now = clock.now();
@@ -239,6 +220,28 @@ export class SessionService {
       ...eventSubject(auth.session, this.deps.clock.now()),
       device_id: deviceId,
     });
+  }
+
+  /** Logs and announces a failed sign-in, then refuses it the same way whoever it was. */
+  async #rejectSignIn(user: UserRecord | undefined, context: RequestContext): Promise<never> {
+    const now = this.deps.clock.now();
+    await this.deps.store.appendLog({
+      action: 'login_failed',
+      success: false,
+      error: 'invalid_credentials',
+      userId: user?.id ?? null,
+      ip: context.ip,
+      userAgent: context.userAgent,
+      createdAt: now,
+    });
+    this.deps.bus.publish('login.failed', {
+      user_id: user?.id ?? null,
+      session_id: null,
+      device_id: null,
+      ip: context.ip,
+      at: new Date(now).toISOString(),
+    });
+    throw new SessiondError('invalid_credentials', 'email or password is wrong');
   }
 
   /** A new refresh token, its hash to store, and its sealed copy for the grace window. */
