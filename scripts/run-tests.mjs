@@ -22,7 +22,11 @@ if (!existsSync(results)) {
   process.exit(run.status || 1);
 }
 const summary = JSON.parse(readFileSync(results, 'utf8'));
-const failed = summary.numFailedTests + (summary.numFailedTestSuites ?? 0);
+// Files that failed before running any test (an import error, a failing hook) count once each.
+const brokenFiles = summary.testResults.filter(
+  (file) => file.status === 'failed' && file.assertionResults.length === 0,
+);
+const failed = summary.numFailedTests + brokenFiles.length;
 const skipped = summary.numPendingTests + summary.numTodoTests;
 console.log(`${summary.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status ?? 1);

@@ -4,6 +4,7 @@ import { type EventBus, InProcessBus } from './bus/event-bus.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { lockDataDir } from './lib/data-dir-lock.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { opsRoutes } from './routes/ops.js';
@@ -67,13 +68,22 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     );
   }
   const ownsStore = options.store === undefined;
-  // This process is the embedded database's only writer, so session reads can be cached.
-  const store =
-    options.store ?? new CachedSessionStore(await openSQLiteStore(join(config.dataDir, 'sessiond.db')));
-  const bus =
-    options.bus ??
-    new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));
-  const services = await createServices({ config, store, clock, bus, masterSecret: masterSecret.value });
+  const lock = ownsStore ? lockDataDir(config.dataDir) : undefined;
+  let store: SessionStore;
+  let services: Services;
+  try {
+    // This process is the embedded database's only writer (the lock makes sure), so session
+    // reads can be cached.
+    store =
+      options.store ?? new CachedSessionStore(await openSQLiteStore(join(config.dataDir, 'sessiond.db')));
+    const bus =
+      options.bus ??
+      new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));
+    services = await createServices({ config, store, clock, bus, masterSecret: masterSecret.value });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   app.decorate('sessiond', services);
 
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
@@ -97,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', async () => {
     await services.sweeper.stop();
     if (ownsStore) await store.close();
+    lock?.release();
   });
   return app;
 }

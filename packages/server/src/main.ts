@@ -78,7 +78,9 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'keys' && sub === 'rotate') {
     return withKeys(config, async (ring) => {
       const kid = await ring.rotate();
-      process.stdout.write(`new signing key ${kid}; running servers start signing with it within a minute\n`);
+      process.stdout.write(
+        `new signing key ${kid}; running servers sign with it within ${config.sweepIntervalSeconds} s (their key reload)\n`,
+      );
     });
   }
   if (command === 'keys' && sub === 'list') {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SessiondError } from '../src/errors.js';
 import { verifyAccessToken } from '../src/tokens/access-token-verifier.js';
@@ -38,6 +38,11 @@ function code(token: string): string {
 const without = (object: Record<string, unknown>, key: string) =>
   Object.fromEntries(Object.entries(object).filter(([k]) => k !== key));
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** Signs an arbitrary payload segment, so only the payload check can refuse it. */
+const signRaw = (protectedHeader: Record<string, unknown>, payloadSegment: string) => {
+  const input = `${encode(protectedHeader)}.${payloadSegment}`;
+  return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+};
 
 describe('verifyAccessToken', () => {
   it('accepts a well-formed token (the control)', () => {
@@ -98,6 +103,21 @@ describe('verifyAccessToken', () => {
       'algorithm not allowed',
     ],
     ['two segments', () => `${encode(header)}.${encode(claims)}`, 'not a compact JWS'],
+    [
+      'a well-formed token over 8 KiB',
+      () => signWith(privateKey, header, { ...claims, pad: 'x'.repeat(8200) }),
+      'token is too long',
+    ],
+    [
+      'a header that is not JSON',
+      () => `${Buffer.from('{alg').toString('base64url')}.${encode(claims)}.c2ln`,
+      'header is not JSON',
+    ],
+    [
+      'a payload that is not JSON',
+      () => signRaw(header, Buffer.from('not json').toString('base64url')),
+      'payload is not JSON',
+    ],
   ])('refuses %s', (_name, make, reason) => {
     expect(code(make())).toBe(`token_invalid: access token rejected: ${reason}`);
   });
@@ -110,5 +130,9 @@ describe('verifyAccessToken', () => {
     const early = signWith(privateKey, header, { ...claims, nbf: NOW + 5 });
     expect(code(early)).toContain('token not yet valid');
     expect(verifyAccessToken(early, { ...options, leewaySeconds: 5 }).sub).toBe('user-1');
+    const future = signWith(privateKey, header, { ...claims, iat: NOW + 5 });
+    expect(code(future)).toContain('issued in the future');
+    expect(verifyAccessToken(future, { ...options, leewaySeconds: 5 }).sub).toBe('user-1');
+    expect(() => verifyAccessToken(future, { ...options, leewaySeconds: 4 })).toThrow(/future/);
   });
 });

@@ -132,6 +132,17 @@ describe('step-up', () => {
       body: {},
     });
     expect(trust.body).toMatchObject({ error: 'step_up_required' });
+    const forget = await request(server.url, 'DELETE', '/api/auth/devices/stepup-0000-hhhh', {
+      token: grant.access_token,
+    });
+    expect(forget.body).toMatchObject({ error: 'step_up_required' });
+    expect(
+      (
+        await request<{ devices: unknown[] }>(server.url, 'GET', '/api/auth/devices', {
+          token: grant.access_token,
+        })
+      ).body.devices,
+    ).toHaveLength(1);
     // Non-sensitive calls keep working.
     const status = await request(server.url, 'GET', '/api/auth/session/status', {
       token: grant.access_token,

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,13 +81,40 @@ describe('signing keys', () => {
   });
 
   it('refuses to start with a master secret other than the one that sealed the keys', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-secret-'));
+    const configWith = (secret: string) =>
+      loadConfig({ SESSIOND_DATA_DIR: dataDir, SESSIOND_SECRET: secret, SESSIOND_LOG_LEVEL: 'silent' });
+    try {
+      await (await buildApp({ config: configWith(TEST_SECRET) })).close();
+      await expect(
+        buildApp({ config: configWith('a-different-secret-0123456789abcdefghijkl') }),
+      ).rejects.toThrow(/SESSIOND_SECRET is not the secret the keys were sealed with/);
+      // The failed start released the data dir: the right secret starts again.
+      await (await buildApp({ config: configWith(TEST_SECRET) })).close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second server on the same data dir, in this process or another', async () => {
     const config = loadConfig({
       SESSIOND_DATA_DIR: server.dataDir,
-      SESSIOND_SECRET: 'a-different-secret-0123456789abcdefghijkl',
+      SESSIOND_SECRET: TEST_SECRET,
       SESSIOND_LOG_LEVEL: 'silent',
     });
-    await expect(buildApp({ config })).rejects.toThrow(
-      /SESSIOND_SECRET is not the secret the keys were sealed with/,
+    await expect(buildApp({ config })).rejects.toThrow(/in use by another sessiond/);
+    const env = {
+      ...process.env,
+      SESSIOND_DATA_DIR: server.dataDir,
+      SESSIOND_SECRET: TEST_SECRET,
+      SESSIOND_PORT: '0',
+    };
+    const failure = await run(process.execPath, [MAIN, 'start'], { env }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toContain(
+      `is in use by another sessiond (pid ${process.pid})`,
     );
   });
 });

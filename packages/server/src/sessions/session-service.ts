@@ -58,7 +58,7 @@ export class SessionService {
     const now = clock.now();
     const idleTimeoutMs = policy.idleTimeoutMs(device);
     const session: SessionRecord = {
-      id: uuidv7(),
+      id: uuidv7(now),
       userId: user.id,
       deviceId: device.id,
       clientId,
@@ -83,7 +83,7 @@ export class SessionService {
     await store.createSession({
       session,
       refreshToken: {
-        id: uuidv7(),
+        id: uuidv7(now),
         sessionId: session.id,
         tokenHash: sha256(refreshToken),
         createdAt: now,
@@ -249,7 +249,11 @@ export class SessionService {
     const token = randomToken('rt_');
     return {
       token,
-      stored: { id: uuidv7(), tokenHash: sha256(token), sealed: this.deps.successorBox.seal(token) },
+      stored: {
+        id: uuidv7(this.deps.clock.now()),
+        tokenHash: sha256(token),
+        sealed: this.deps.successorBox.seal(token),
+      },
     };
   }
 

@@ -41,6 +41,8 @@ export class SessionSweeper {
 
   /** One pass; returns how many sessions it expired. */
   async sweep(): Promise<number> {
+    // Keys first: the JWKS publish window counts on a reload every interval, whatever else fails.
+    await this.keys.reload();
     let expired = 0;
     for (;;) {
       const due = await this.store.listTimedOutSessions(this.clock.now(), BATCH);
@@ -48,7 +50,6 @@ export class SessionSweeper {
       if (due.length < BATCH) break;
     }
     await this.store.forgetExpiredSuccessors(this.clock.now() - this.refreshGraceMs);
-    await this.keys.reload();
     return expired;
   }
 }

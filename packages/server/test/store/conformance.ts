@@ -447,6 +447,51 @@ export function describeSessionStoreConformance(
         expect((await store.findSession(third.session.id))?.endReason).toBe('refresh_token_reused');
       });
 
+      it('a device read before a write reflects it right after', async () => {
+        const user = await newUser();
+        const sight = (name: string | null, ip: string) =>
+          store.recordDeviceSighting({
+            userId: user.id,
+            id: 'device-0009',
+            name,
+            platform: null,
+            browser: null,
+            os: null,
+            deviceType: null,
+            userAgent: null,
+            ip,
+            now: T0,
+          });
+        await sight('Phone', '10.0.0.1');
+        const { session } = await newSession({ deviceId: 'device-0009' }, user.id);
+        expect((await store.findDevice(user.id, 'device-0009'))?.lastIP).toBe('10.0.0.1');
+        await sight(null, '10.0.0.2');
+        expect((await store.findDevice(user.id, 'device-0009'))?.lastIP).toBe('10.0.0.2');
+        await store.setDeviceTrust(user.id, 'device-0009', {
+          trusted: true,
+          idleTimeoutMs: 9,
+          log: log('device_trusted', session),
+        });
+        expect((await store.findDevice(user.id, 'device-0009'))?.trusted).toBe(true);
+        await store.findSession(session.id);
+        await store.forgetDevice({
+          userId: user.id,
+          deviceId: 'device-0009',
+          now: T0 + 1,
+          sessionLog: (s) => log('session_revoked', s),
+          log: log('device_forgotten', session),
+        });
+        expect(await store.findDevice(user.id, 'device-0009')).toBeUndefined();
+        expect((await store.findSession(session.id))?.endReason).toBe('device_forgotten');
+      });
+
+      it('a rotation rolled back for a timed-out session leaves reads unchanged', async () => {
+        const { session, tokenHash } = await newSession();
+        await store.findSession(session.id);
+        expect((await rotate(tokenHash, T0 + IDLE)).kind).toBe('session_ended');
+        expect(await store.findSession(session.id)).toMatchObject({ refreshCount: 0, endedAt: null });
+      });
+
       it('a read racing a revocation never outlives it', async () => {
         const { session } = await newSession();
         const racingRead = store.findSession(session.id);
