@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   token_missing: 401,
   token_invalid: 401,
   token_expired: 401,
+  /** From @sessiond/verify: the token's session was revoked or ended. */
+  token_revoked: 401,
   invalid_credentials: 401,
   refresh_token_invalid: 401,
   refresh_token_reused: 401,
@@ -27,6 +29,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,
+  /** From @sessiond/verify: revocation state is unknown and the verifier was told to fail closed. */
+  verifier_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

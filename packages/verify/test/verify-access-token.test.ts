@@ -1,8 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SessiondError } from '../src/errors.js';
-import { verifyAccessToken } from '../src/tokens/access-token-verifier.js';
-import { signWith } from './helpers/forge.js';
+import { signWith } from '../../server/test/helpers/forge.js';
+import { VerifyError } from '../src/errors.js';
+import { verifyAccessToken } from '../src/verify-access-token.js';
 
 // Unit tests of every refusal branch of the verifier, each beside a control that passes.
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -30,7 +30,7 @@ function code(token: string): string {
     verifyAccessToken(token, options);
     return 'accepted';
   } catch (error) {
-    if (error instanceof SessiondError) return `${error.code}: ${error.message}`;
+    if (error instanceof VerifyError) return `${error.code}: ${error.message}`;
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { type KeyObject, verify as verifySignature } from 'node:crypto';
 import type { AccessTokenClaims } from '@sessiond/protocol';
-import { SessiondError } from '../errors.js';
+import { VerifyError } from './errors.js';
 
 export interface VerifyOptions {
   issuer: string;
@@ -22,7 +22,7 @@ const TYPES = new Set(['at+jwt', 'application/at+jwt']);
  * the algorithm is pinned to RS256 (never read from the token: `none`, HS256 with the public
  * key as secret and anything else fail), `typ` must be at+jwt, `crit` is refused, `kid` must
  * name a trusted key, and iss, aud, exp, nbf and iat are all checked. node:crypto verifies
- * synchronously on a cached KeyObject. Throws SessiondError `token_invalid` / `token_expired`.
+ * synchronously on a cached KeyObject. Throws VerifyError `token_invalid` / `token_expired`.
  */
 export function verifyAccessToken(token: string, options: VerifyOptions): AccessTokenClaims {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('token is too long');
@@ -60,7 +60,7 @@ function checkClaims(claims: Record<string, unknown>, options: VerifyOptions): A
     if (typeof claims[name] !== 'number' || !Number.isFinite(claims[name])) throw invalid(`missing ${name}`);
   }
   if ((claims.exp as number) <= options.now - leeway)
-    throw new SessiondError('token_expired', 'access token expired');
+    throw new VerifyError('token_expired', 'access token expired');
   if (typeof claims.nbf === 'number' && claims.nbf > options.now + leeway)
     throw invalid('token not yet valid');
   if (claims.nbf !== undefined && typeof claims.nbf !== 'number') throw invalid('malformed nbf');
@@ -80,6 +80,6 @@ function parseJSONObject(segment: string, what: string): Record<string, unknown>
   return value as Record<string, unknown>;
 }
 
-function invalid(reason: string): SessiondError {
-  return new SessiondError('token_invalid', `access token rejected: ${reason}`);
+function invalid(reason: string): VerifyError {
+  return new VerifyError('token_invalid', `access token rejected: ${reason}`);
 }

@@ -1,0 +1,127 @@
+import type { AccessTokenClaims } from '@sessiond/protocol';
+import { VerifyError } from './errors.js';
+import { introspect } from './introspection.js';
+import { RemoteKeys } from './remote-keys.js';
+import { type FeedStatus, RevocationFeed } from './revocation-feed.js';
+import { verifyAccessToken } from './verify-access-token.js';
+
+/** What `verify` does while the revocation stream is not live (connecting or down). */
+export type WhileStreamDown = 'accept' | 'reject' | 'introspect';
+
+export interface VerifierOptions {
+  /** The sessiond issuer URL (the tokens' `iss`), e.g. `https://auth.example.com`. */
+  issuer: string;
+  /** This resource server's audience (the tokens' `aud`). */
+  audience: string;
+  /** Resource-server credentials (`SESSIOND_RESOURCE_SERVERS`): the revocation stream and introspection need them. */
+  clientId: string;
+  clientSecret: string;
+  /** Where sessiond answers, when it is not the issuer URL (e.g. inside a private network). */
+  baseURL?: string;
+  /**
+   * While the revocation stream is not live: `accept` (default; revocations already known are
+   * still refused, and `status()` says `down`), `reject` (fail closed: `verifier_unavailable`), or
+   * `introspect` (ask sessiond about each token, RFC 7662).
+   */
+  whileStreamDown?: WhileStreamDown;
+  /** Clock skew allowed on exp, nbf and iat, in seconds. Default 0. */
+  leewaySeconds?: number;
+  onStatus?: (status: FeedStatus, error?: unknown) => void;
+  /** For tests: milliseconds since the epoch. */
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** Reconnect backoff and heartbeat tuning for the revocation stream. */
+  stream?: { initialBackoffMs?: number; maxBackoffMs?: number; heartbeatTimeoutMs?: number };
+}
+
+export interface Verifier {
+  /** The token's claims if it is valid and its session not revoked; else throws VerifyError. */
+  verify(token: string): Promise<AccessTokenClaims>;
+  /** `live` once the revocation stream has caught up; `connecting` or `down` otherwise. */
+  status(): FeedStatus;
+  /** Resolves when the revocation stream is live. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Verifies sessiond access tokens: every RFC 8725 / RFC 9068 check on the signature and
+ * claims (RS256 only, keys from the issuer's JWKS), then refuses tokens of sessions revoked
+ * since they were issued, learnt from sessiond's revocation stream within a second.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const now = options.now ?? Date.now;
+  const doFetch = options.fetch ?? fetch;
+  const issuer = options.issuer.replace(/\/$/, '');
+  const base = (options.baseURL ?? issuer).replace(/\/$/, '');
+  const whileDown = options.whileStreamDown ?? 'accept';
+  const keys = new RemoteKeys(new URL(`${base}/.well-known/jwks.json`), now);
+  const credentials = Buffer.from(
+    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
+  ).toString('base64');
+  const feed = new RevocationFeed({
+    url: `${base}/api/revocations/stream`,
+    headers: { authorization: `Basic ${credentials}` },
+    now,
+    fetch: doFetch,
+    onStatus: (status, error) => options.onStatus?.(status, error),
+    ...options.stream,
+  });
+  feed.start();
+
+  const check = (token: string) =>
+    verifyAccessToken(token, {
+      issuer,
+      audience: options.audience,
+      now: Math.floor(now() / 1000),
+      leewaySeconds: options.leewaySeconds ?? 0,
+      keyFor: (kid) => keys.cached(kid),
+    });
+
+  async function verifySignature(token: string): Promise<AccessTokenClaims> {
+    // A kid not seen lately costs one (cooled-down) JWKS lookup; then the check is synchronous.
+    const kid = keyIdOf(token);
+    if (kid !== undefined && !keys.cached(kid)) await keys.resolve(kid);
+    return check(token);
+  }
+
+  return {
+    async verify(token) {
+      const claims = await verifySignature(token);
+      if (feed.isRevoked(claims.sid))
+        throw new VerifyError('token_revoked', 'the session of this token was revoked');
+      if (feed.status === 'live' || whileDown === 'accept') return claims;
+      if (whileDown === 'reject') {
+        throw new VerifyError(
+          'verifier_unavailable',
+          'revocation stream is not live; refusing to accept tokens',
+        );
+      }
+      const answer = await introspect({
+        url: `${base}/oauth/introspect`,
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        token,
+        fetch: doFetch,
+      }).catch((error: unknown) => {
+        throw new VerifyError('verifier_unavailable', `introspection failed: ${String(error)}`);
+      });
+      if (!answer.active) throw new VerifyError('token_revoked', 'sessiond reports this token inactive');
+      return claims;
+    },
+    status: () => feed.status,
+    ready: () => feed.live(),
+    close: () => feed.close(),
+  };
+}
+
+function keyIdOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+      kid?: unknown;
+    };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
