@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   /** From @sessiond/verify: the token's session was revoked or ended. */
   token_revoked: 401,
   invalid_credentials: 401,
+  /** A resource server's credentials (HTTP Basic) are missing or wrong. */
+  invalid_client: 401,
   refresh_token_invalid: 401,
   refresh_token_reused: 401,
   session_expired: 401,

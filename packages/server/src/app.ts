@@ -7,7 +7,9 @@ import { installErrorHandling } from './http/error-handler.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { opsRoutes } from './routes/ops.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { resolveMasterSecret } from './secret.js';
 import { createServices, type Services } from './services.js';
@@ -98,11 +100,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(authRoutes);
   await app.register(sessionRoutes);
   await app.register(deviceRoutes);
+  await app.register(oauthRoutes);
+  await app.register(revocationRoutes);
 
   app.addHook('onReady', async () => {
     services.sweeper.start(config.sweepIntervalSeconds * 1000, (error) =>
       app.log.error({ err: error }, 'session sweep failed'),
     );
+  });
+  app.addHook('preClose', async () => {
+    services.revocations.closeAll();
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();

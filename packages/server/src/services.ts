@@ -5,6 +5,8 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DeviceService } from './devices/device-service.js';
 import { SecretBox } from './lib/crypto.js';
+import { OAuthService } from './oauth/oauth-service.js';
+import { RevocationStream } from './revocations/revocation-stream.js';
 import { Authenticator } from './sessions/authenticator.js';
 import { SessionEnding } from './sessions/session-ending.js';
 import { sessionPolicyFrom } from './sessions/session-policy.js';
@@ -62,7 +64,18 @@ export async function createServices(input: {
     clients: config.clients,
   });
   const sweeper = new SessionSweeper(store, clock, ending, keys, policy.refreshGraceMs);
+  const oauth = new OAuthService({
+    store,
+    clock,
+    sessions,
+    ending,
+    authenticator,
+    clients: config.clients,
+    issuer: config.issuer,
+  });
+  const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   return {
+    config,
     store,
     clock,
     bus,
@@ -75,5 +88,7 @@ export async function createServices(input: {
     sessions,
     sweeper,
     policy,
+    oauth,
+    revocations,
   };
 }

@@ -105,9 +105,14 @@ export class SessionService {
    * Rotates a refresh token (RFC 9700 §4.14.2). The grace window lets honest concurrent
    * callers converge on one successor; any other replay is treated as theft by the store.
    */
-  async refresh(refreshToken: string, context: RequestContext): Promise<TokenGrant> {
+  async refresh(
+    refreshToken: string,
+    context: RequestContext,
+    options: { clientId?: string } = {},
+  ): Promise<TokenGrant> {
     const { store, clock, bus } = this.deps;
     if (!REFRESH_TOKEN_SHAPE.test(refreshToken)) throw invalidRefreshToken();
+    if (options.clientId !== undefined) await this.#requireIssuedTo(refreshToken, options.clientId);
     const successor = this.#mintSuccessor();
     const now = clock.now();
     const outcome = await store.rotateRefreshToken({
@@ -220,6 +225,16 @@ export class SessionService {
       ...eventSubject(auth.session, this.deps.clock.now()),
       device_id: deviceId,
     });
+  }
+
+  /**
+   * RFC 6749 §6: a refresh token is only good for the client it was issued to. Checked before
+   * rotating, and without touching the token, so a wrong client can neither rotate nor burn it.
+   */
+  async #requireIssuedTo(refreshToken: string, clientId: string): Promise<void> {
+    const token = await this.deps.store.findRefreshToken(sha256(refreshToken));
+    const session = token && (await this.deps.store.findSession(token.sessionId));
+    if (session && session.clientId !== clientId) throw invalidRefreshToken();
   }
 
   /** Logs and announces a failed sign-in, then refuses it the same way whoever it was. */

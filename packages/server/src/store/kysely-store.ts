@@ -314,6 +314,17 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
+  async listEndedSessionsSince(since: number, limit: number): Promise<SessionRecord[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('endedAt', '>=', since)
+      .orderBy('endedAt', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(toSession);
+  }
+
   async listTimedOutSessions(now: number, limit: number): Promise<SessionRecord[]> {
     const rows = await this.#db
       .selectFrom('sessions')

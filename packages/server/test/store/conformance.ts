@@ -368,6 +368,30 @@ export function describeSessionStoreConformance(
         expect(due).toHaveLength(1);
       });
 
+      it('lists sessions ended since a time, oldest first', async () => {
+        const a = await newSession();
+        const b = await newSession();
+        await newSession();
+        await store.endSession({
+          sessionId: b.session.id,
+          reason: 'revoked',
+          now: T0 + 20,
+          log: log('session_revoked', b.session),
+        });
+        await store.endSession({
+          sessionId: a.session.id,
+          reason: 'logout',
+          now: T0 + 10,
+          log: log('logout', a.session),
+        });
+        expect((await store.listEndedSessionsSince(T0 + 10, 10)).map((s) => s.id)).toEqual([
+          a.session.id,
+          b.session.id,
+        ]);
+        expect((await store.listEndedSessionsSince(T0 + 11, 10)).map((s) => s.id)).toEqual([b.session.id]);
+        expect(await store.listEndedSessionsSince(T0 + 21, 10)).toEqual([]);
+      });
+
       it('slides activity by the session’s own idle timeout, only while live', async () => {
         const { session } = await newSession({ idleTimeoutMs: 1000, idleExpiresAt: T0 + 1000 });
         expect(
