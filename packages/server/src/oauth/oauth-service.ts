@@ -130,7 +130,7 @@ export class OAuthService {
 
   async #introspectRefreshToken(token: string): Promise<Introspection> {
     const record = await this.deps.store.findRefreshToken(sha256(token));
-    if (!record || record.status !== 'active') return { active: false };
+    if (record?.status !== 'active') return { active: false };
     const session = await this.deps.store.findSession(record.sessionId);
     if (!session || !isLive(session, this.deps.clock.now())) return { active: false };
     return {

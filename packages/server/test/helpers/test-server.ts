@@ -1,10 +1,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { TestClock } from './test-clock.js';
+
+export const RESOURCE_SERVER = { id: 'api', secret: 'api-secret-0123456789' } as const;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 export const TEST_SECRET = 'test-master-secret-0123456789abcdef0123456789abcdef';
 
@@ -23,16 +37,27 @@ export interface TestServer {
  * `env` overrides SESSIOND_* variables.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: TestClock } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: TestClock;
+    logDestination?: NodeJS.WritableStream;
+    /**
+     * Listen on a port chosen up front and make the issuer that very URL, as OAuth discovery
+     * (RFC 8414 §3.3) requires; restarts keep the port, so clients can reconnect.
+     */
+    issuerIsURL?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
   const clock = options.clock ?? new TestClock();
+  const port = options.issuerIsURL ? await freePort() : 0;
   const config = loadConfig({
     SESSIOND_DATA_DIR: dataDir,
     SESSIOND_PORT: '0',
     SESSIOND_SECRET: TEST_SECRET,
     SESSIOND_LOG_LEVEL: 'silent',
-    SESSIOND_ISSUER: 'http://sessiond.test',
+    SESSIOND_ISSUER: options.issuerIsURL ? `http://127.0.0.1:${port}` : 'http://sessiond.test',
+    SESSIOND_RESOURCE_SERVERS: 'api:api-secret-0123456789',
     // Suites sign up many users from 127.0.0.1; accounts.test.ts checks the limit itself.
     SESSIOND_SIGNUP_LIMIT_PER_IP: '100000',
     ...options.env,
@@ -43,7 +68,7 @@ export async function startTestServer(
       clock,
       ...(options.logDestination ? { logDestination: options.logDestination } : {}),
     });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = await app.listen({ host: '127.0.0.1', port });
     return { app, url };
   };
   let current = await listen();
