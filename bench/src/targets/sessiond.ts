@@ -8,19 +8,30 @@ import { perConnectionHeaders } from '../per-connection-headers.js';
 import { createTempDir } from '../temp-dir.js';
 import { describeHashParams, passwordHashParams } from './password-hash-params.js';
 import { createRefreshChains } from './refresh-chains.js';
+import type { Issuer } from './issuer.js';
 import { type Credentials, createSession, refreshSession, signUp, type Tokens } from './sessiond-api.js';
 import type { TargetServer } from './target.js';
 
 const REFRESH_PATH = '/api/auth/session/refresh';
 // Set-up logins run argon2id; a few at a time keeps them from timing out on one core.
 const SETUP_CONCURRENCY = 4;
+// The resource server of rows 4 and 5 (SESSIOND_RESOURCE_SERVERS), and sessiond's default audience.
+const RESOURCE_SERVER_ID = 'bench';
+const AUDIENCE = 'sessiond';
 
-/** Starts the built sessiond on a fresh SQLite data dir and serves rows 1, 2 and 3. */
-export async function startSessiond(config: BenchConfig): Promise<TargetServer> {
+/** sessiond and the handle rows 4 and 5 use to verify its tokens. */
+export interface SessiondServer extends TargetServer {
+  issuer: Issuer;
+}
+
+/** Starts the built sessiond on a fresh SQLite data dir: rows 1 to 3, and the issuer of rows 4 and 5. */
+export async function startSessiond(config: BenchConfig): Promise<SessiondServer> {
   if (!existsSync(config.sessiondMain)) {
     throw new Error(`${config.sessiondMain} does not exist: run \`npm run build\` at the repository root`);
   }
   const port = await findFreePort();
+  const issuerURL = `http://127.0.0.1:${port}`;
+  const resourceSecret = randomBytes(24).toString('hex');
   const server = await startChildServer({
     name: 'sessiond',
     command: process.execPath,
@@ -34,32 +45,47 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
       // 50 connections from one IP, one account: the default limits would answer 429.
       SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
       SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '1000000',
+      // Rows 4 and 5: a verifier checks `iss` against the URL it fetches keys from, and follows
+      // the revocation stream with these credentials.
+      SESSIOND_ISSUER: issuerURL,
+      SESSIOND_RESOURCE_SERVERS: `${RESOURCE_SERVER_ID}:${resourceSecret}`,
       NODE_ENV: 'production',
     },
     cwd: config.benchDir,
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: issuerURL,
     startTimeoutMs: 60_000,
   });
   const baseURL = server.baseURL;
   try {
     // One account per workload, so the create load cannot touch (cap, throttle, revoke) the
-    // sessions the refresh and status runs use.
+    // sessions the refresh, status and resource-server runs use.
     const accounts = {
       refresh: { email: 'refresh@bench.test', password: 'correct horse battery' },
       status: { email: 'status@bench.test', password: 'correct horse battery' },
       create: { email: 'create@bench.test', password: 'correct horse battery' },
+      resource: { email: 'resource@bench.test', password: 'correct horse battery' },
     } satisfies Record<string, Credentials>;
     for (const credentials of Object.values(accounts)) await signUp(baseURL, credentials);
-    const newSessions = (credentials: Credentials): Promise<Tokens[]> =>
-      mapWithLimit(Array.from({ length: config.connections }), SETUP_CONCURRENCY, () =>
+    const newSessions = (credentials: Credentials, count = config.connections): Promise<Tokens[]> =>
+      mapWithLimit(Array.from({ length: count }), SETUP_CONCURRENCY, () =>
         createSession(baseURL, credentials),
       );
+    const refreshAll = (sessions: readonly Tokens[]): Promise<Tokens[]> =>
+      mapWithLimit(sessions, SETUP_CONCURRENCY, (tokens) => refreshSession(baseURL, tokens.refresh_token));
     // Row 2: one session per connection, refreshed before each run so no access token expires.
     let statusSessions = await newSessions(accounts.status);
     const hashParams = describeHashParams(passwordHashParams());
 
     return {
       stop: () => server.stop(),
+      issuer: {
+        url: issuerURL,
+        audience: AUDIENCE,
+        clientId: RESOURCE_SERVER_ID,
+        clientSecret: resourceSecret,
+        newSessions: (count) => newSessions(accounts.resource, count),
+        refresh: refreshAll,
+      },
       targets: [
         {
           id: 'sessiond-refresh',
@@ -83,9 +109,7 @@ export async function startSessiond(config: BenchConfig): Promise<TargetServer> 
           label: 'sessiond',
           request: 'GET /api/auth/session/status',
           prepareRun: async () => {
-            statusSessions = await mapWithLimit(statusSessions, SETUP_CONCURRENCY, (tokens) =>
-              refreshSession(baseURL, tokens.refresh_token),
-            );
+            statusSessions = await refreshAll(statusSessions);
             const headers = statusSessions.map((tokens) => ({
               authorization: `Bearer ${tokens.access_token}`,
             }));

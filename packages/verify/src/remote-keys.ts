@@ -12,11 +12,17 @@ export class RemoteKeys {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
   readonly #keys = new Map<string, { key: KeyObject; resolvedAt: number }>();
 
+  /**
+   * `cooldownMs`: after a fetch, unknown kids are refused without fetching again for this long,
+   * so tokens with made-up kids cannot make us hammer the issuer. A key rotated in that window
+   * is learnt once it passes.
+   */
   constructor(
     jwksURL: URL,
     private readonly now: () => number,
+    cooldownMs: number,
   ) {
-    this.#jwks = createRemoteJWKSet(jwksURL, { cooldownDuration: 5_000, cacheMaxAge: REVALIDATE_MS });
+    this.#jwks = createRemoteJWKSet(jwksURL, { cooldownDuration: cooldownMs, cacheMaxAge: REVALIDATE_MS });
   }
 
   /** The cached key for `kid`, if resolved recently; undefined means: call `resolve`. */

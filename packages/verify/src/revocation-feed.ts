@@ -7,6 +7,8 @@ export interface RevocationFeedOptions {
   headers: Record<string, string>;
   now: () => number;
   onStatus: (status: FeedStatus, error?: unknown) => void;
+  /** Called for each revocation the stream delivers (replayed ones included). */
+  onRevoked?: (sessionId: string) => void;
   /** First reconnect delay cap; doubles per failure up to `maxBackoffMs` (full jitter). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -23,7 +25,8 @@ export interface RevocationFeedOptions {
  */
 export class RevocationFeed {
   readonly #revoked = new Map<string, number>();
-  readonly #options: Required<Omit<RevocationFeedOptions, 'fetch'>> & { fetch: typeof fetch };
+  readonly #options: Required<Omit<RevocationFeedOptions, 'fetch' | 'onRevoked'>> &
+    Pick<RevocationFeedOptions, 'onRevoked'> & { fetch: typeof fetch };
   #status: FeedStatus = 'connecting';
   #lastEventId: string | undefined;
   #abort = new AbortController();
@@ -131,6 +134,7 @@ export class RevocationFeed {
     const until = Date.parse(event.access_valid_until);
     if (Number.isNaN(until) || until <= this.#options.now()) return;
     this.#revoked.set(event.session_id, until);
+    this.#options.onRevoked?.(event.session_id);
   }
 
   #setStatus(status: FeedStatus, error?: unknown): void {

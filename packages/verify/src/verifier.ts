@@ -27,9 +27,13 @@ export interface VerifierOptions {
   /** Clock skew allowed on exp, nbf and iat, in seconds. Default 0. */
   leewaySeconds?: number;
   onStatus?: (status: FeedStatus, error?: unknown) => void;
+  /** Called when the stream delivers a revocation: e.g. close that session's sockets. */
+  onRevoked?: (sessionId: string) => void;
   /** For tests: milliseconds since the epoch. */
   now?: () => number;
   fetch?: typeof fetch;
+  /** Minimum time between JWKS fetches triggered by unknown kids, in ms. Default 5,000. */
+  jwksCooldownMs?: number;
   /** Reconnect backoff and heartbeat tuning for the revocation stream. */
   stream?: { initialBackoffMs?: number; maxBackoffMs?: number; heartbeatTimeoutMs?: number };
 }
@@ -55,7 +59,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = options.issuer.replace(/\/$/, '');
   const base = (options.baseURL ?? issuer).replace(/\/$/, '');
   const whileDown = options.whileStreamDown ?? 'accept';
-  const keys = new RemoteKeys(new URL(`${base}/.well-known/jwks.json`), now);
+  const keys = new RemoteKeys(new URL(`${base}/.well-known/jwks.json`), now, options.jwksCooldownMs ?? 5_000);
   const credentials = Buffer.from(
     `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
   ).toString('base64');
@@ -65,6 +69,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     now,
     fetch: doFetch,
     onStatus: (status, error) => options.onStatus?.(status, error),
+    ...(options.onRevoked ? { onRevoked: options.onRevoked } : {}),
     ...options.stream,
   });
   feed.start();
