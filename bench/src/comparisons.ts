@@ -1,10 +1,10 @@
-import { P99_GOALS_MS, RATIO_GOALS } from './goals.js';
+import { P99_GOALS_MS, type RatioGoal } from './goals.js';
 import type { TargetResult } from './target-result.js';
 
 export interface RatioCheck {
   sessiondId: string;
   peerId: string;
-  /** sessiond req/s ÷ peer req/s; null when either side has no measurement. */
+  /** sessiond's rate ÷ the peer's (req/s, or calls/s in row 4); null when either is missing. */
   ratio: number | null;
   atLeast: number | undefined;
   /** null when there is no goal or no measurement. */
@@ -18,10 +18,9 @@ export interface LatencyCheck {
   met: boolean | null;
 }
 
-export function checkRatios(results: readonly TargetResult[]): RatioCheck[] {
-  const rate = (id: string): number | null =>
-    results.find((result) => result.id === id)?.requestsPerSecond ?? null;
-  return RATIO_GOALS.map((goal) => {
+/** Checks each goal; `rate` answers a target's median rate by id, null when it has none. */
+export function checkRatios(goals: readonly RatioGoal[], rate: (id: string) => number | null): RatioCheck[] {
+  return goals.map((goal) => {
     const sessiond = rate(goal.sessiondId);
     const peer = rate(goal.peerId);
     const ratio = sessiond === null || peer === null || peer === 0 ? null : sessiond / peer;

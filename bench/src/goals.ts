@@ -1,5 +1,5 @@
-// The targets sessiond is held to. Ratios are sessiond's median req/s divided by the peer's,
-// both measured in the same benchmark run, so machine speed cancels out.
+// The targets sessiond is held to. Ratios are sessiond's median req/s (row 4: calls/s) divided
+// by the peer's, both measured in the same benchmark run, so machine speed cancels out.
 
 export interface RatioGoal {
   sessiondId: string;
@@ -13,6 +13,14 @@ export const RATIO_GOALS: readonly RatioGoal[] = [
   { sessiondId: 'sessiond-status', peerId: 'baseline-verify', atLeast: undefined },
   { sessiondId: 'sessiond-status', peerId: 'better-auth-get-session', atLeast: 10 },
   { sessiondId: 'sessiond-status', peerId: 'express-session-get', atLeast: 3 },
+  // Row 5: what the plugin costs a Fastify resource server (authed ÷ unauthed), for context.
+  { sessiondId: 'fastify-sessiond-auth', peerId: 'fastify-no-auth', atLeast: undefined },
+];
+
+/** Row 4: @sessiond/verify's verify() calls/s divided by the same-run calls/s of each peer loop. */
+export const VERIFY_RATIO_GOALS: readonly RatioGoal[] = [
+  { sessiondId: 'verify-sessiond', peerId: 'verify-raw', atLeast: 0.7 },
+  { sessiondId: 'verify-sessiond', peerId: 'verify-jose', atLeast: undefined },
 ];
 
 /** Median p99 latency ceilings, in milliseconds, for sessiond's hot paths. */

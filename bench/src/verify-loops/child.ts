@@ -10,6 +10,10 @@ import { fetchSigningJWK } from './signing-jwk.js';
 import { callsPerSecond } from './timed-loop.js';
 
 const env = readLoopEnv();
+// Progress for the harness log (which forwards stderr); stdout is kept for the result.
+const progress = (contender: Contender, run: string, rate: number): void => {
+  process.stderr.write(`  ${contender.id.padEnd(24)} ${run.padEnd(8)} ${Math.round(rate).toString().padStart(7)} calls/s\n`);
+};
 const token = env.accessToken;
 const jwk = await fetchSigningJWK(env.issuer, token);
 const contenders: Contender[] = [
@@ -29,11 +33,15 @@ const output: LoopOutput = {
   verifierStatus: 'unknown',
 };
 for (const [index, contender] of contenders.entries()) {
-  output.contenders[index]!.warmupCallsPerSecond = await callsPerSecond(contender.call, env.warmupSeconds);
+  const rate = await callsPerSecond(contender.call, env.warmupSeconds);
+  output.contenders[index]!.warmupCallsPerSecond = rate;
+  progress(contender, 'warm-up', rate);
 }
-for (let round = 0; round < env.runs; round++) {
+for (let round = 1; round <= env.runs; round++) {
   for (const [index, contender] of contenders.entries()) {
-    output.contenders[index]!.runs.push(await callsPerSecond(contender.call, env.durationSeconds));
+    const rate = await callsPerSecond(contender.call, env.durationSeconds);
+    output.contenders[index]!.runs.push(rate);
+    progress(contender, `run ${round}`, rate);
   }
 }
 output.verifierStatus = contenders.find((contender) => contender.status)?.status?.() ?? 'unknown';
