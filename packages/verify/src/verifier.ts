@@ -86,7 +86,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function verifySignature(token: string): Promise<AccessTokenClaims> {
     // A kid not seen lately costs one (cooled-down) JWKS lookup; then the check is synchronous.
     const kid = keyIdOf(token);
-    if (kid !== undefined && !keys.cached(kid)) await keys.resolve(kid);
+    if (kid !== undefined && !keys.cached(kid)) {
+      await keys.resolve(kid).catch((error: unknown) => {
+        throw new VerifyError('verifier_unavailable', `cannot fetch the issuer's JWKS: ${String(error)}`);
+      });
+    }
     return check(token);
   }
 

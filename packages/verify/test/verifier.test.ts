@@ -211,6 +211,20 @@ describe('every forged or wrong token is refused with its code', () => {
   });
 });
 
+describe('when sessiond cannot be reached at all', () => {
+  it('answers verifier_unavailable (503 through the adapters), not a crash', async () => {
+    const grant = await signUpAndIn(sessiond.url);
+    const verifier = verifierFor({ baseURL: 'http://127.0.0.1:9', whileStreamDown: 'accept' });
+    await expect(verifier.verify(grant.access_token)).rejects.toMatchObject({ code: 'verifier_unavailable' });
+    const orders = await resourceServerWith(verifier);
+    expect(await orders(grant.access_token)).toMatchObject({
+      status: 503,
+      body: { error: 'verifier_unavailable' },
+    });
+    expect(verifier.status()).not.toBe('live');
+  });
+});
+
 describe('the Express middleware', () => {
   it('protects routes the same way', async () => {
     const verifier = verifierFor();
