@@ -1,6 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretBox } from '../src/lib/crypto.js';
 import { PASSWORD, request, signUpAndIn } from './helpers/api.js';
 import {
   decodeParts,
@@ -10,7 +8,8 @@ import {
   tamper,
   unsigned,
 } from './helpers/forge.js';
-import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
+import { currentSigningKey } from './helpers/signing-key.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 let server: TestServer;
 let grant: Awaited<ReturnType<typeof signUpAndIn>>;
@@ -33,13 +32,6 @@ async function expectError(
 }
 
 const status = (token: string) => request(server.url, 'GET', '/api/auth/session/status', { token });
-
-/** The server's signing key, read the way the server reads it, to build validly signed bad tokens. */
-async function serverPrivateKey() {
-  const [key] = (await server.app.sessiond.store.listSigningKeys()).filter((k) => k.retiredAt === null);
-  const pem = new SecretBox(TEST_SECRET, 'signing-keys').open(key!.privateKeySealed);
-  return { kid: key!.kid, privateKey: createPrivateKey(pem), jwk: JSON.parse(key!.publicJWK) };
-}
 
 describe('bad request bodies', () => {
   const create = (body: string | Record<string, unknown>, headers: Record<string, string> = {}) =>
@@ -131,7 +123,7 @@ describe('bad access tokens are refused with 401 and a stable code', () => {
   });
   it('HS256 keyed with the server’s public key (algorithm confusion)', async () => {
     const { header, payload } = decodeParts(grant.access_token);
-    const { jwk } = await serverPrivateKey();
+    const { jwk } = await currentSigningKey(server.app.sessiond.store);
     for (const token of hs256WithPublicKey(jwk, header, payload))
       await expectError(status(token), 401, 'token_invalid');
   });
@@ -142,7 +134,7 @@ describe('bad access tokens are refused with 401 and a stable code', () => {
 
   describe('validly signed but wrong claims or header', () => {
     async function signed(headerChanges: Record<string, unknown>, claimChanges: Record<string, unknown>) {
-      const { kid, privateKey } = await serverPrivateKey();
+      const { kid, privateKey } = await currentSigningKey(server.app.sessiond.store);
       const { header, payload } = decodeParts(grant.access_token);
       const claims = Object.fromEntries(
         Object.entries({ ...payload, ...claimChanges }).filter(([, value]) => value !== undefined),

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, unknownVariables } from '../src/config.js';
+import { waitForOutput } from './helpers/child-output.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -112,15 +113,7 @@ describe('the sessiond command', () => {
       },
     });
     try {
-      const address = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk) => {
-          out += chunk;
-          const match = /sessiond listening on (http:\/\/\S+)/.exec(out);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-      });
+      const [, address] = await waitForOutput(child, /sessiond listening on (http:\/\/\S+)/);
       expect((await fetch(`${address}/healthz`)).status).toBe(200);
       expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
       expect(statSync(join(dataDir, 'sessiond.db')).isFile()).toBe(true);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, signUpAndIn } from '../../server/test/helpers/api.js';
+import { waitForOutput } from '../../server/test/helpers/child-output.js';
 import { RESOURCE_SERVER, startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/resource-server.mjs', import.meta.url));
@@ -26,15 +27,11 @@ describe('the README’s runnable example', () => {
       },
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk) => {
-          out += chunk;
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match?.[1] && out.includes('revocation stream: live')) resolve(match[1]);
-        });
-        child.once('exit', (code) => reject(new Error(`example exited ${code}`)));
-      });
+      // Ready once it listens and its revocation stream is live, in whichever order it prints them.
+      const [, url] = await waitForOutput(
+        child,
+        /^(?=[\s\S]*revocation stream: live)[\s\S]*listening on (http:\/\/\S+)/,
+      );
       const grant = await signUpAndIn(sessiond.url);
       expect(await request(url, 'GET', '/orders', { token: grant.access_token })).toMatchObject({
         status: 200,

@@ -1,7 +1,5 @@
-import { createPrivateKey } from 'node:crypto';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SecretBox } from '../../server/src/lib/crypto.js';
 import { request, signUpAndIn } from '../../server/test/helpers/api.js';
 import {
   decodeParts,
@@ -11,12 +9,8 @@ import {
   tamper,
   unsigned,
 } from '../../server/test/helpers/forge.js';
-import {
-  RESOURCE_SERVER,
-  startTestServer,
-  TEST_SECRET,
-  type TestServer,
-} from '../../server/test/helpers/test-server.js';
+import { currentSigningKey } from '../../server/test/helpers/signing-key.js';
+import { RESOURCE_SERVER, startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { sessiondMiddleware } from '../src/express.js';
 import type { FeedStatus } from '../src/revocation-feed.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../src/verifier.js';
@@ -164,22 +158,13 @@ describe('a Fastify resource server with the sessiond plugin', () => {
 });
 
 describe('every forged or wrong token is refused with its code', () => {
-  async function serverKey() {
-    const [key] = (await sessiond.app.sessiond.store.listSigningKeys()).filter((k) => k.retiredAt === null);
-    return {
-      kid: key!.kid,
-      privateKey: createPrivateKey(new SecretBox(TEST_SECRET, 'signing-keys').open(key!.privateKeySealed)),
-      jwk: JSON.parse(key!.publicJWK),
-    };
-  }
-
   it('through the resource server', async () => {
     const verifier = verifierFor();
     await verifier.ready();
     const orders = await resourceServerWith(verifier);
     const grant = await signUpAndIn(sessiond.url);
     const { header, payload } = decodeParts(grant.access_token);
-    const { kid, privateKey, jwk } = await serverKey();
+    const { kid, privateKey, jwk } = await currentSigningKey(sessiond.app.sessiond.store);
     const resign = (h: Record<string, unknown>, p: Record<string, unknown>) =>
       signWith(privateKey, { ...header, kid, ...h }, { ...payload, ...p });
     const now = Math.floor(sessiond.clock.now() / 1000);
