@@ -1,12 +1,13 @@
 import { KeyObject, type webcrypto } from 'node:crypto';
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, customFetch } from 'jose';
 
 const REVALIDATE_MS = 10 * 60_000;
 
 /**
  * The issuer's JWKS through jose's remote key set (fetching, caching, cooldown on unknown
  * kids), kept as node:crypto KeyObjects: the verify hot path is then synchronous. A key is
- * re-resolved through jose every ten minutes so one removed from the JWKS stops verifying.
+ * re-resolved through jose every ten minutes so one removed from the JWKS stops verifying;
+ * while the issuer cannot be reached, the key last resolved keeps working.
  */
 export class RemoteKeys {
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
@@ -21,17 +22,30 @@ export class RemoteKeys {
     jwksURL: URL,
     private readonly now: () => number,
     cooldownMs: number,
+    doFetch: typeof fetch,
   ) {
-    this.#jwks = createRemoteJWKSet(jwksURL, { cooldownDuration: cooldownMs, cacheMaxAge: REVALIDATE_MS });
+    this.#jwks = createRemoteJWKSet(jwksURL, {
+      cooldownDuration: cooldownMs,
+      cacheMaxAge: REVALIDATE_MS,
+      [customFetch]: doFetch,
+    });
   }
 
-  /** The cached key for `kid`, if resolved recently; undefined means: call `resolve`. */
-  cached(kid: string): KeyObject | undefined {
+  /** True if `kid` was resolved recently enough to use without asking the JWKS again. */
+  isFresh(kid: string): boolean {
     const entry = this.#keys.get(kid);
-    return entry && this.now() - entry.resolvedAt < REVALIDATE_MS ? entry.key : undefined;
+    return entry !== undefined && this.now() - entry.resolvedAt < REVALIDATE_MS;
   }
 
-  /** Resolves `kid` through the JWKS; undefined if the issuer does not publish it. */
+  /** The key last resolved for `kid`, fresh or not. */
+  current(kid: string): KeyObject | undefined {
+    return this.#keys.get(kid)?.key;
+  }
+
+  /**
+   * Resolves `kid` through the JWKS; undefined if the issuer does not publish it. Throws if the
+   * JWKS cannot be fetched (the caller may keep using `current`, see the verifier).
+   */
   async resolve(kid: string): Promise<KeyObject | undefined> {
     try {
       const key = await this.#jwks({ alg: 'RS256', kid });

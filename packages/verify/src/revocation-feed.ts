@@ -7,6 +7,8 @@ export interface RevocationFeedOptions {
   headers: Record<string, string>;
   now: () => number;
   onStatus: (status: FeedStatus, error?: unknown) => void;
+  /** Keep each revocation this much longer than its tokens' last `exp` (the verifier's leeway). */
+  retainExtraMs?: number;
   /** Called for each revocation the stream delivers (replayed ones included). */
   onRevoked?: (sessionId: string) => void;
   /** First reconnect delay cap; doubles per failure up to `maxBackoffMs` (full jitter). */
@@ -39,6 +41,7 @@ export class RevocationFeed {
       initialBackoffMs: 250,
       maxBackoffMs: 30_000,
       heartbeatTimeoutMs: 45_000,
+      retainExtraMs: 0,
       ...options,
       fetch: options.fetch ?? fetch,
     };
@@ -77,6 +80,8 @@ export class RevocationFeed {
     this.#closed = true;
     this.#abort.abort();
     await this.#running;
+    // Nobody waits forever on a feed that will never be live again.
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
   }
 
   async #run(): Promise<void> {
@@ -131,7 +136,7 @@ export class RevocationFeed {
   #remember(data: string): void {
     const event = JSON.parse(data) as { session_id?: unknown; access_valid_until?: unknown };
     if (typeof event.session_id !== 'string' || typeof event.access_valid_until !== 'string') return;
-    const until = Date.parse(event.access_valid_until);
+    const until = Date.parse(event.access_valid_until) + this.#options.retainExtraMs;
     if (Number.isNaN(until) || until <= this.#options.now()) return;
     this.#revoked.set(event.session_id, until);
     this.#options.onRevoked?.(event.session_id);

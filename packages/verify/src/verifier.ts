@@ -43,8 +43,11 @@ export interface Verifier {
   verify(token: string): Promise<AccessTokenClaims>;
   /** `live` once the revocation stream has caught up; `connecting` or `down` otherwise. */
   status(): FeedStatus;
-  /** Resolves when the revocation stream is live. */
-  ready(): Promise<void>;
+  /**
+   * Resolves when the revocation stream is live; with `timeoutMs`, rejects (verifier_unavailable)
+   * if it is not live by then (wrong credentials, sessiond down).
+   */
+  ready(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +62,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = options.issuer.replace(/\/$/, '');
   const base = (options.baseURL ?? issuer).replace(/\/$/, '');
   const whileDown = options.whileStreamDown ?? 'accept';
-  const keys = new RemoteKeys(new URL(`${base}/.well-known/jwks.json`), now, options.jwksCooldownMs ?? 5_000);
+  const keys = new RemoteKeys(
+    new URL(`${base}/.well-known/jwks.json`),
+    now,
+    options.jwksCooldownMs ?? 5_000,
+    doFetch,
+  );
   const credentials = Buffer.from(
     `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
   ).toString('base64');
@@ -68,6 +76,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     headers: { authorization: `Basic ${credentials}` },
     now,
     fetch: doFetch,
+    // With leeway a token is accepted up to that long past its exp: remember revocations as long.
+    retainExtraMs: (options.leewaySeconds ?? 0) * 1000,
     onStatus: (status, error) => options.onStatus?.(status, error),
     ...(options.onRevoked ? { onRevoked: options.onRevoked } : {}),
     ...options.stream,
@@ -80,14 +90,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
       audience: options.audience,
       now: Math.floor(now() / 1000),
       leewaySeconds: options.leewaySeconds ?? 0,
-      keyFor: (kid) => keys.cached(kid),
+      keyFor: (kid) => keys.current(kid),
     });
 
   async function verifySignature(token: string): Promise<AccessTokenClaims> {
     // A kid not seen lately costs one (cooled-down) JWKS lookup; then the check is synchronous.
     const kid = keyIdOf(token);
-    if (kid !== undefined && !keys.cached(kid)) {
+    if (kid !== undefined && !keys.isFresh(kid)) {
       await keys.resolve(kid).catch((error: unknown) => {
+        // An issuer we cannot reach does not stop keys we already know; only new ones.
+        if (keys.current(kid)) return;
         throw new VerifyError('verifier_unavailable', `cannot fetch the issuer's JWKS: ${String(error)}`);
       });
     }
@@ -119,9 +131,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return claims;
     },
     status: () => feed.status,
-    ready: () => feed.live(),
+    ready: (readyOptions) => withTimeout(feed.live(), readyOptions?.timeoutMs),
     close: () => feed.close(),
   };
+}
+
+function withTimeout(live: Promise<void>, timeoutMs: number | undefined): Promise<void> {
+  if (timeoutMs === undefined) return live;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new VerifyError('verifier_unavailable', `revocation stream not live after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([live, timeout]).finally(() => clearTimeout(timer));
 }
 
 function keyIdOf(token: string): string | undefined {

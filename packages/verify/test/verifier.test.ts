@@ -196,6 +196,48 @@ describe('every forged or wrong token is refused with its code', () => {
   });
 });
 
+describe('edges of time and outages', () => {
+  it('with leeway, keeps refusing a revoked session as long as its last token is accepted', async () => {
+    const verifier = verifierFor({ leewaySeconds: 30 });
+    await verifier.ready();
+    const grant = await signUpAndIn(sessiond.url);
+    await revoke(grant.access_token, grant.session.id);
+    await waitFor(
+      () =>
+        verifier.status() === 'live'
+          ? verifier.verify(grant.access_token).then(
+              () => undefined,
+              (e: { code: string }) => e.code,
+            )
+          : undefined,
+      1000,
+    );
+    // 10 s past exp: the leeway would accept the token, so the revocation must still be known.
+    sessiond.clock.advance(15 * 60_000 + 10_000);
+    await expect(verifier.verify(grant.access_token)).rejects.toMatchObject({ code: 'token_revoked' });
+    sessiond.clock.advance(25_000);
+    await expect(verifier.verify(grant.access_token)).rejects.toMatchObject({ code: 'token_expired' });
+  });
+
+  it('keeps verifying with known keys when sessiond is unreachable for longer than the key revalidation', async () => {
+    const partition = partitionableFetch();
+    const verifier = verifierFor({ fetch: partition.fetch });
+    await verifier.ready();
+    const grant = await signUpAndIn(sessiond.url);
+    await verifier.verify(grant.access_token);
+    partition.cutAll();
+    await waitFor(() => (verifier.status() === 'down' ? true : undefined), 2000);
+    sessiond.clock.advance(11 * 60_000);
+    expect((await verifier.verify(grant.access_token)).sid).toBe(grant.session.id);
+  });
+
+  it('ready() with a timeout rejects when the stream cannot become live (wrong credentials)', async () => {
+    const verifier = verifierFor({ clientSecret: 'wrong-secret' });
+    await expect(verifier.ready({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'verifier_unavailable' });
+    expect(verifier.status()).toBe('down');
+  });
+});
+
 describe('when sessiond cannot be reached at all', () => {
   it('answers verifier_unavailable (503 through the adapters), not a crash', async () => {
     const grant = await signUpAndIn(sessiond.url);

@@ -5,6 +5,7 @@ import type { SessionStore } from '../store/session-store.js';
 
 const HEARTBEAT_MS = 15_000;
 const PAGE = 1_000;
+const RESUME_MARGIN_MS = 5_000;
 
 interface Revocation {
   sessionId: string;
@@ -16,7 +17,8 @@ interface Revocation {
 /**
  * `GET /api/revocations/stream`: server-sent events of ended sessions for resource servers.
  * A subscriber first gets every session that ended since its `Last-Event-ID` (or, when new,
- * since one access-token lifetime ago: older revocations have no live tokens left), then
+ * since one access-token lifetime ago: older revocations have no live tokens left; a resume
+ * starts a few seconds early, see #replay), then
  * `ready`, then each revocation as it is published. Event ids are end times in ms, so a
  * resumed subscriber may see an event twice but never misses one; the set it keeps is
  * idempotent. Listening starts before the backlog is read, so nothing falls in between.
@@ -57,11 +59,29 @@ export class RevocationStream {
       this.#subscribers.delete(response);
     });
 
+    try {
+      await this.#replay(response, lastEventId);
+    } catch (error) {
+      // Never leave a subscriber connected but not ready: it would wait forever. Dropping the
+      // connection makes it reconnect and replay again.
+      response.destroy(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    for (const frame of pending) response.write(frame);
+    pending = undefined;
+    response.write('event: ready\ndata: {}\n\n');
+  }
+
+  async #replay(response: ServerResponse, lastEventId: string | undefined): Promise<void> {
     const oldestUseful = this.clock.now() - this.accessTokenTTLMs;
-    const resumeFrom = Number(lastEventId);
-    let since = Number.isSafeInteger(resumeFrom) && resumeFrom > oldestUseful ? resumeFrom : oldestUseful;
+    // Ids are end times taken just before commit, and events leave in commit order, so a later
+    // id can be published before an earlier one. Resuming a little before the last id catches
+    // those; replay is idempotent for the subscriber.
+    const resumeFrom = Number(lastEventId) - RESUME_MARGIN_MS;
+    const since = Number.isSafeInteger(resumeFrom) && resumeFrom > oldestUseful ? resumeFrom : oldestUseful;
+    let after: { endedAt: number; id: string } | undefined;
     for (;;) {
-      const ended = await this.store.listEndedSessionsSince(since, PAGE);
+      const ended = await this.store.listEndedSessionsSince(since, PAGE, after);
       for (const session of ended) {
         response.write(
           this.#frame({
@@ -72,13 +92,10 @@ export class RevocationStream {
           }),
         );
       }
-      const last = ended.at(-1)?.endedAt;
-      if (ended.length < PAGE || last === undefined || last === null) break;
-      since = last > since ? last : since + 1;
+      const last = ended.at(-1);
+      if (ended.length < PAGE || !last) return;
+      after = { endedAt: last.endedAt!, id: last.id };
     }
-    for (const frame of pending) response.write(frame);
-    pending = undefined;
-    response.write('event: ready\ndata: {}\n\n');
   }
 
   /** Ends every open stream (server shutdown); subscribers reconnect elsewhere or later. */

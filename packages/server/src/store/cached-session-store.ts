@@ -114,8 +114,8 @@ export class CachedSessionStore implements SessionStore {
   listLiveSessions: SessionStore['listLiveSessions'] = (userId, now) =>
     this.inner.listLiveSessions(userId, now);
   findRefreshToken: SessionStore['findRefreshToken'] = (hash) => this.inner.findRefreshToken(hash);
-  listEndedSessionsSince: SessionStore['listEndedSessionsSince'] = (since, limit) =>
-    this.inner.listEndedSessionsSince(since, limit);
+  listEndedSessionsSince: SessionStore['listEndedSessionsSince'] = (since, limit, after) =>
+    this.inner.listEndedSessionsSince(since, limit, after);
   listTimedOutSessions: SessionStore['listTimedOutSessions'] = (now, limit) =>
     this.inner.listTimedOutSessions(now, limit);
   forgetExpiredSuccessors: SessionStore['forgetExpiredSuccessors'] = (before) =>

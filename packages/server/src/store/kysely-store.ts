@@ -314,14 +314,21 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
-  async listEndedSessionsSince(since: number, limit: number): Promise<SessionRecord[]> {
-    const rows = await this.#db
-      .selectFrom('sessions')
-      .selectAll()
-      .where('endedAt', '>=', since)
-      .orderBy('endedAt', 'asc')
-      .limit(limit)
-      .execute();
+  async listEndedSessionsSince(
+    since: number,
+    limit: number,
+    after?: { endedAt: number; id: string },
+  ): Promise<SessionRecord[]> {
+    let query = this.#db.selectFrom('sessions').selectAll().where('endedAt', '>=', since);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('endedAt', '>', after.endedAt),
+          eb.and([eb('endedAt', '=', after.endedAt), eb('id', '>', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('endedAt', 'asc').orderBy('id', 'asc').limit(limit).execute();
     return rows.map(toSession);
   }
 

@@ -145,8 +145,16 @@ export interface SessionStore {
    * keeps its grace window), logs, in one transaction. Undefined if the session is not live.
    */
   recordStepUp(sessionId: string, input: RecordStepUpInput): Promise<SessionRecord | undefined>;
-  /** Sessions that ended at or after `since`, oldest first (the revocation stream's backlog). */
-  listEndedSessionsSince(since: number, limit: number): Promise<SessionRecord[]>;
+  /**
+   * Sessions that ended at or after `since`, ordered by (end time, id), strictly after `after`
+   * when given: a keyset cursor, so pages never skip sessions that ended in the same millisecond
+   * (a revoke-all ends them all at once). The revocation stream's backlog.
+   */
+  listEndedSessionsSince(
+    since: number,
+    limit: number,
+    after?: { endedAt: number; id: string },
+  ): Promise<SessionRecord[]>;
   /** Live (not ended) sessions whose idle or absolute deadline is at or before `now`. */
   listTimedOutSessions(now: number, limit: number): Promise<SessionRecord[]>;
   /** Drops sealed successors of tokens rotated before `rotatedBefore` (grace window over). */

@@ -392,6 +392,28 @@ export function describeSessionStoreConformance(
         expect(await store.listEndedSessionsSince(T0 + 21, 10)).toEqual([]);
       });
 
+      it('pages ended sessions without skipping any that ended in the same millisecond', async () => {
+        const user = await newUser();
+        for (let i = 0; i < 7; i += 1) await newSession({}, user.id);
+        await store.endSessions({
+          userId: user.id,
+          reason: 'revoked_all',
+          now: T0 + 50,
+          log: (s) => log('session_revoked', s),
+        });
+        const seen: string[] = [];
+        let after: { endedAt: number; id: string } | undefined;
+        for (;;) {
+          const page = await store.listEndedSessionsSince(T0 + 50, 3, after);
+          seen.push(...page.map((s) => s.id));
+          const last = page.at(-1);
+          if (page.length < 3 || !last) break;
+          after = { endedAt: last.endedAt!, id: last.id };
+        }
+        expect(seen).toHaveLength(7);
+        expect(new Set(seen).size).toBe(7);
+      });
+
       it('slides activity by the session’s own idle timeout, only while live', async () => {
         const { session } = await newSession({ idleTimeoutMs: 1000, idleExpiresAt: T0 + 1000 });
         expect(
