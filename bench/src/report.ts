@@ -1,8 +1,12 @@
 import { checkLatencies, checkRatios, type LatencyCheck, type RatioCheck } from './comparisons.js';
+import { RATIO_GOALS, VERIFY_RATIO_GOALS } from './goals.js';
+import { ratioCell, ratioGoalCell, verdict } from './ratio-cells.js';
 import type { TargetResult } from './target-result.js';
 import type { PasswordHashParams } from './targets/password-hash-params.js';
 import { describeHashParams } from './targets/password-hash-params.js';
 import type { RowId } from './targets/target.js';
+import { renderVerifyTable, verifyWarnings } from './verify-loops/verify-report.js';
+import type { VerifyRow } from './verify-loops/verify-row.js';
 
 export interface BenchMeta {
   startedAt: string;
@@ -23,25 +27,36 @@ export interface BenchReport {
   results: TargetResult[];
   ratios: RatioCheck[];
   latencies: LatencyCheck[];
+  /** Row 4, verify() calls per second on one core, and its ratios. */
+  verify: VerifyRow;
+  verifyRatios: RatioCheck[];
   /** Servers that could not be started, so their rows are missing. */
   serverFailures: Array<{ server: string; error: string }>;
 }
 
-const ROW_ORDER: readonly RowId[] = ['refresh', 'status', 'create'];
-const ROW_NUMBER: Readonly<Record<RowId, number>> = { refresh: 1, status: 2, create: 3 };
+// Row 4 is not an HTTP row: it has a table of its own (verify-loops/verify-report.ts).
+const ROW_ORDER: readonly RowId[] = ['refresh', 'status', 'create', 'resource'];
+const ROW_NUMBER: Readonly<Record<RowId, number>> = { refresh: 1, status: 2, create: 3, resource: 5 };
 
 export function buildReport(
   meta: BenchMeta,
   results: readonly TargetResult[],
+  verify: VerifyRow,
   serverFailures: BenchReport['serverFailures'],
 ): BenchReport {
   // Stable sort: within a row, sessiond (started first) leads, then its peers.
   const ordered = [...results].sort((a, b) => ROW_ORDER.indexOf(a.row) - ROW_ORDER.indexOf(b.row));
+  const rate = (id: string): number | null =>
+    ordered.find((result) => result.id === id)?.requestsPerSecond ?? null;
+  const callRate = (id: string): number | null =>
+    verify.results.find((result) => result.id === id)?.callsPerSecond ?? null;
   return {
     meta,
     results: ordered,
-    ratios: checkRatios(ordered),
+    ratios: checkRatios(RATIO_GOALS, rate),
     latencies: checkLatencies(ordered),
+    verify,
+    verifyRatios: checkRatios(VERIFY_RATIO_GOALS, callRate),
     serverFailures,
   };
 }
@@ -54,23 +69,10 @@ function formatMs(value: number | null): string {
   return value === null ? 'n/a' : Number.isInteger(value) ? String(value) : value.toFixed(1);
 }
 
-function verdict(met: boolean | null): string {
-  return met === null ? 'n/a' : met ? '✅ met' : '❌ missed';
-}
-
-function ratioCell(report: BenchReport, result: TargetResult): string {
-  const check = report.ratios.find((ratio) => ratio.peerId === result.id);
-  return check?.ratio == null ? '—' : `${check.ratio.toFixed(2)}×`;
-}
-
 function goalCell(report: BenchReport, result: TargetResult): string {
   const latency = report.latencies.find((check) => check.id === result.id);
   if (latency !== undefined) return `p99 < ${latency.maxMs} ms: ${verdict(latency.met)}`;
-  const ratio = report.ratios.find((check) => check.peerId === result.id);
-  if (ratio === undefined) return 'reported';
-  if (ratio.atLeast === undefined) return 'context only';
-  const goal = Number.isInteger(ratio.atLeast) ? String(ratio.atLeast) : ratio.atLeast.toFixed(2);
-  return `≥ ${goal}×: ${verdict(ratio.met)}`;
+  return ratioGoalCell(report.ratios, result.id) ?? 'reported';
 }
 
 function tableRow(report: BenchReport, result: TargetResult): string {
@@ -82,7 +84,7 @@ function tableRow(report: BenchReport, result: TargetResult): string {
     formatMs(result.p99Ms),
     String(result.non2xx),
     String(result.errors),
-    ratioCell(report, result),
+    ratioCell(report.ratios, result.id),
     goalCell(report, result),
   ];
   return `| ${cells.join(' | ')} |`;
@@ -124,11 +126,14 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     "req/s: 2xx responses per second, median of the measured runs. p99 ms: median of the runs' p99 latency. " +
       'non-2xx and errors: totals over all runs, warm-up included; anything but 0 makes that row suspect. ' +
-      "sessiond ÷ this: sessiond's req/s for the same row divided by this server's, from this same run.",
+      "sessiond ÷ this: sessiond's req/s for the same row divided by this server's, from this same run " +
+      '(row 5: the Fastify server with sessiondAuth divided by the one without).',
     '',
     `Password hashing behind \`POST /api/auth/session/create\`: ${describeHashParams(meta.passwordHashParams)}.`,
+    '',
+    ...renderVerifyTable(report.verify, report.verifyRatios, meta),
   ];
-  const warningLines = warnings(report);
+  const warningLines = [...warnings(report), ...verifyWarnings(report.verify, report.verifyRatios)];
   if (warningLines.length > 0) lines.push('', ...warningLines);
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // `npm run bench`: starts every server under test, runs autocannon against each target
 // (a warm-up, then BENCH_RUNS measured rounds, interleaved so that drift in machine speed
-// hits every target alike), and prints and saves one table with same-run ratios.
+// hits every target alike), then row 4's verify loops in a child process of their own, and
+// prints and saves the tables with same-run ratios.
 import { resolve } from 'node:path';
 import type { RunSample } from './autocannon-runner.js';
 import { closeAll, installExitHandlers } from './cleanup.js';
@@ -16,17 +17,47 @@ import { startBaselineVerify } from './targets/baseline-verify.js';
 import { startBetterAuth } from './targets/better-auth.js';
 import { startCeilingSign } from './targets/ceiling-sign.js';
 import { startExpressSession } from './targets/express-session.js';
+import { startFastifyResource } from './targets/fastify-resource.js';
+import type { Issuer } from './targets/issuer.js';
 import { passwordHashParams } from './targets/password-hash-params.js';
 import { startSessiond } from './targets/sessiond.js';
 import type { Target, TargetServer } from './targets/target.js';
+import { runVerifyLoops } from './verify-loops/run-verify-loops.js';
+import { failedVerifyRow, summarizeVerifyLoops, type VerifyRow } from './verify-loops/verify-row.js';
 
-const SERVERS: ReadonlyArray<[string, (config: BenchConfig) => Promise<TargetServer>]> = [
-  ['sessiond', startSessiond],
-  ['ceiling-sign', startCeilingSign],
-  ['baseline-verify', startBaselineVerify],
-  ['better-auth', startBetterAuth],
-  ['express-session', startExpressSession],
-];
+const NO_ISSUER = 'sessiond did not start, so there is no issuer to verify tokens of';
+
+/** Filled in when sessiond has started; rows 4 and 5 verify its tokens. */
+interface IssuerSlot {
+  current: Issuer | undefined;
+}
+
+function requireIssuer(slot: IssuerSlot): Issuer {
+  if (slot.current === undefined) throw new Error(NO_ISSUER);
+  return slot.current;
+}
+
+/** Every server, in start order: sessiond first, since the resource servers need its issuer. */
+function serverStarters(
+  config: BenchConfig,
+  issuer: IssuerSlot,
+): ReadonlyArray<[string, () => Promise<TargetServer>]> {
+  return [
+    [
+      'sessiond',
+      async () => {
+        const sessiond = await startSessiond(config);
+        issuer.current = sessiond.issuer;
+        return sessiond;
+      },
+    ],
+    ['ceiling-sign', () => startCeilingSign(config)],
+    ['baseline-verify', () => startBaselineVerify(config)],
+    ['better-auth', () => startBetterAuth(config)],
+    ['express-session', () => startExpressSession(config)],
+    ['fastify-resource', () => startFastifyResource(config, requireIssuer(issuer))],
+  ];
+}
 
 interface Measurements {
   warmup: RunSample | null;
@@ -41,10 +72,11 @@ async function main(): Promise<number> {
 
   const servers: TargetServer[] = [];
   const serverFailures: Array<{ server: string; error: string }> = [];
-  for (const [name, start] of SERVERS) {
+  const issuer: IssuerSlot = { current: undefined };
+  for (const [name, start] of serverStarters(config, issuer)) {
     log(`starting ${name}`);
     try {
-      servers.push(await start(config));
+      servers.push(await start());
     } catch (error) {
       // The others still run, so one broken server leaves the rest of the table readable.
       serverFailures.push({ server: name, error: errorMessage(error) });
@@ -76,6 +108,8 @@ async function main(): Promise<number> {
       if (sample !== null) measured.get(target.id)!.runs.push(sample);
     }
   }
+  // Row 4 runs with no load on: the servers are idle, sessiond only feeds the revocation stream.
+  const verify = await measureVerifyLoops(config, issuer.current);
   for (const server of servers) await server.stop();
 
   const machine = describeMachine(resolve(config.benchDir, '..'));
@@ -90,6 +124,7 @@ async function main(): Promise<number> {
       passwordHashParams: passwordHashParams(),
     },
     targets.map((target) => summarize(target, measured.get(target.id)!)),
+    verify,
     serverFailures,
   );
   const markdown = renderMarkdown(report);
@@ -98,8 +133,24 @@ async function main(): Promise<number> {
   log(`\nwrote ${files.join(' and ')}`);
 
   // A missing server or a failed run means the table is incomplete: say so in the exit code.
-  const incomplete = serverFailures.length > 0 || report.results.some((result) => result.failures.length > 0);
+  const incomplete =
+    serverFailures.length > 0 ||
+    report.results.some((result) => result.failures.length > 0) ||
+    verify.failure !== null;
   return incomplete ? 1 : 0;
+}
+
+async function measureVerifyLoops(config: BenchConfig, issuer: Issuer | undefined): Promise<VerifyRow> {
+  if (issuer === undefined) return failedVerifyRow(NO_ISSUER);
+  log(
+    `row 4: verify loops, ${config.warmupSeconds} s warm-up and ${config.runs} × ${config.durationSeconds} s each`,
+  );
+  try {
+    return summarizeVerifyLoops(await runVerifyLoops(config, issuer), config.benchDir);
+  } catch (error) {
+    log(`  verify loops failed: ${errorMessage(error)}`);
+    return failedVerifyRow(errorMessage(error));
+  }
 }
 
 try {

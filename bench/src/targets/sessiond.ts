@@ -6,9 +6,9 @@ import { findFreePort } from '../free-port.js';
 import { mapWithLimit } from '../map-limit.js';
 import { perConnectionHeaders } from '../per-connection-headers.js';
 import { createTempDir } from '../temp-dir.js';
+import type { Issuer } from './issuer.js';
 import { describeHashParams, passwordHashParams } from './password-hash-params.js';
 import { createRefreshChains } from './refresh-chains.js';
-import type { Issuer } from './issuer.js';
 import { type Credentials, createSession, refreshSession, signUp, type Tokens } from './sessiond-api.js';
 import type { TargetServer } from './target.js';
 

@@ -12,7 +12,9 @@ import { callsPerSecond } from './timed-loop.js';
 const env = readLoopEnv();
 // Progress for the harness log (which forwards stderr); stdout is kept for the result.
 const progress = (contender: Contender, run: string, rate: number): void => {
-  process.stderr.write(`  ${contender.id.padEnd(24)} ${run.padEnd(8)} ${Math.round(rate).toString().padStart(7)} calls/s\n`);
+  process.stderr.write(
+    `  ${contender.id.padEnd(24)} ${run.padEnd(8)} ${Math.round(rate).toString().padStart(7)} calls/s\n`,
+  );
 };
 const token = env.accessToken;
 const jwk = await fetchSigningJWK(env.issuer, token);

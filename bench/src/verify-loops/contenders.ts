@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, verify } from 'node:crypto';
 import { createVerifier } from '@sessiond/verify';
 import { importJWK, type JWK, jwtVerify } from 'jose';
 import type { IssuerEnv } from '../servers/lib/issuer-env.js';
@@ -18,7 +18,7 @@ export interface Contender {
  * the payload. No header or claim checks: any real verifier does all of this and more.
  */
 export function rawContender(token: string, jwk: JWK): Contender {
-  const key = createPublicKey({ key: jwk as Parameters<typeof createPublicKey>[0] & object, format: 'jwk' });
+  const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
   return {
     id: 'verify-raw',
     call: async () => {

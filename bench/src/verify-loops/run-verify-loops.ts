@@ -15,19 +15,23 @@ const SLACK_MS = 60_000;
  */
 export async function runVerifyLoops(config: BenchConfig, issuer: Issuer): Promise<LoopOutput> {
   const [session] = await issuer.newSessions(1);
-  const child = spawn(process.execPath, ['--import', 'tsx', join(config.benchDir, 'src', 'verify-loops', 'child.ts')], {
-    cwd: config.benchDir,
-    env: {
-      ...process.env,
-      ...issuerEnv(issuer),
-      ACCESS_TOKEN: session!.access_token,
-      WARMUP_SECONDS: String(config.warmupSeconds),
-      DURATION_SECONDS: String(config.durationSeconds),
-      RUNS: String(config.runs),
-      NODE_ENV: 'production',
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(config.benchDir, 'src', 'verify-loops', 'child.ts')],
+    {
+      cwd: config.benchDir,
+      env: {
+        ...process.env,
+        ...issuerEnv(issuer),
+        ACCESS_TOKEN: session!.access_token,
+        WARMUP_SECONDS: String(config.warmupSeconds),
+        DURATION_SECONDS: String(config.durationSeconds),
+        RUNS: String(config.runs),
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const untrack = track({
     close: async () => {
       child.kill('SIGKILL');
@@ -51,7 +55,8 @@ export async function runVerifyLoops(config: BenchConfig, issuer: Issuer): Promi
   try {
     // 'close', not 'exit': it comes after stdout has been read to the end.
     const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-    if (code !== 0) throw new Error(`the verify loops exited (${code ?? signal}); their last output:\n${stderr}`);
+    if (code !== 0)
+      throw new Error(`the verify loops exited (${code ?? signal}); their last output:\n${stderr}`);
   } finally {
     clearTimeout(timer);
     untrack();
