@@ -1,0 +1,13 @@
+export { backoffDelay } from './backoff.js';
+export { type FailureKind, SessionClientError } from './errors.js';
+export type { SessionHealth } from './health.js';
+export { defaultPlatform, type Platform, type TabChannel } from './platform.js';
+export {
+  type ClientEventName,
+  createSessionClient,
+  type SessionClient,
+  type SessionClientOptions,
+  type SignInInput,
+} from './session-client.js';
+export { type EndReason, nextStatus, type SessionState, type SessionStatus } from './state.js';
+export { browserStorage, memoryStorage, type SessionStorage } from './storage.js';

@@ -1,0 +1,549 @@
+import type { DeviceInput, DeviceSummary, SessionSummary, TokenResponse } from '@sessiond/protocol';
+import { atom, type ReadableAtom } from 'nanostores';
+import { backoffDelay } from './backoff.js';
+import { SESSION_ENDING_CODES, SessionClientError } from './errors.js';
+import { healthScore, type SessionHealth } from './health.js';
+import { callSessiond, type Transport, transportInit } from './http.js';
+import { defaultPlatform, type Platform, type TabChannel } from './platform.js';
+import {
+  type EndReason,
+  nextStatus,
+  type SessionEvent,
+  type SessionState,
+  type SessionStatus,
+  SIGNED_OUT,
+} from './state.js';
+import { memoryStorage, type SessionStorage } from './storage.js';
+
+export interface SessionClientOptions {
+  /** Where sessiond answers, e.g. `https://auth.example.com`. */
+  baseUrl: string;
+  /** `cookie` for web apps (no token readable by JavaScript), `bearer` for native and servers. Default `bearer`. */
+  transport?: Transport;
+  /** Default: memory. Browsers with the cookie transport: `browserStorage()`. Mobile: a SecureStorage adapter. */
+  storage?: SessionStorage;
+  /** Base for relative URLs given to `client.fetch`; default `baseUrl`. */
+  apiBaseUrl?: string;
+  /** Refresh this long before the access token expires (plus up to `refreshJitterMs`). Default 60 s. */
+  refreshLeadMs?: number;
+  /** Default 10 s: spreads the refreshes of many clients that signed in together. */
+  refreshJitterMs?: number;
+  /** Backoff for refreshes that fail for network or server reasons. */
+  retry?: { baseMs?: number; capMs?: number; attemptsPerCall?: number };
+  /** Local idle tracking: `touch` at most every `touchIntervalMs` of activity; end the session after `timeoutMs` without any. */
+  idle?: { timeoutMs?: number; touchIntervalMs?: number };
+  platform?: Platform;
+  fetch?: typeof fetch;
+  /** Storage key and cross-tab channel name; change to run two clients side by side. Default `sessiond`. */
+  namespace?: string;
+}
+
+export interface SignInInput {
+  email: string;
+  password: string;
+  device?: { name?: string; platform?: string };
+}
+
+export type ClientEventName = 'signed_in' | 'refreshed' | 'ended' | 'step_up_required';
+
+export interface SessionClient {
+  /** Resolves once the persisted session (if any) is restored: the state is known, no flash. */
+  readonly ready: Promise<void>;
+  /** The session state as a nanostores store: `get()`, `subscribe(fn)`, `listen(fn)`. */
+  readonly state: ReadableAtom<SessionState>;
+  signIn(input: SignInInput): Promise<SessionState>;
+  /** Single-flight: concurrent calls share one refresh; across tabs, one tab refreshes. */
+  refresh(): Promise<void>;
+  /** fetch with the session attached; on 401 refreshes once and retries once. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+  /** Re-authenticates with the password after `step_up_required`. */
+  stepUp(password: string): Promise<void>;
+  /** Records user activity outside the browser (idle tracking). */
+  activity(): void;
+  health(): SessionHealth;
+  signOut(): Promise<void>;
+  signOutEverywhere(): Promise<void>;
+  on(event: ClientEventName, handler: (detail: unknown) => void): () => void;
+  close(): void;
+}
+
+/** What survives a restart; in cookie mode nothing secret (the tokens live in httpOnly cookies). */
+interface Persisted {
+  session: SessionSummary;
+  user: { id: string };
+  device: DeviceSummary;
+  accessTokenExpiresAt: number;
+  obtainedAt: number;
+  accessToken?: string;
+  refreshToken?: string;
+}
+
+type TabMessage = { type: 'grant'; persisted: Persisted } | { type: 'ended'; reason: EndReason };
+
+const REFRESH_LOCK = 'sessiond-refresh';
+
+export function createSessionClient(options: SessionClientOptions): SessionClient {
+  return new Client(options);
+}
+
+class Client implements SessionClient {
+  readonly ready: Promise<void>;
+  readonly #state = atom<SessionState>({ ...SIGNED_OUT, status: 'initializing' });
+  readonly #options: SessionClientOptions;
+  readonly #transport: Transport;
+  readonly #storage: SessionStorage;
+  readonly #platform: Platform;
+  readonly #fetch: typeof fetch;
+  readonly #keys: { session: string; device: string };
+  readonly #channel: TabChannel | undefined;
+  readonly #handlers = new Map<ClientEventName, Set<(detail: unknown) => void>>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #persisted: Persisted | undefined;
+  #inflight: Promise<void> | undefined;
+  /** Bumped at every sign-in and sign-out: a refresh started before must not apply after. */
+  #generation = 0;
+  #refreshTimer: unknown;
+  #idleTimer: unknown;
+  #failures = 0;
+  #lastRefresh: SessionHealth['lastRefresh'] = null;
+  #lastActivity: number;
+  #lastTouch = 0;
+  #closed = false;
+
+  constructor(options: SessionClientOptions) {
+    this.#options = options;
+    this.#transport = options.transport ?? 'bearer';
+    this.#storage = options.storage ?? memoryStorage();
+    this.#platform = options.platform ?? defaultPlatform();
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const namespace = options.namespace ?? 'sessiond';
+    this.#keys = { session: `${namespace}.session`, device: `${namespace}.device` };
+    this.#lastActivity = this.#platform.now();
+    this.#channel = this.#platform.channel(namespace);
+    if (this.#channel)
+      this.#unsubscribe.push(this.#channel.onMessage((message) => this.#onTabMessage(message as TabMessage)));
+    this.#unsubscribe.push(this.#platform.onWake(() => void this.#onWake()));
+    this.#unsubscribe.push(this.#platform.onActivity(() => this.activity()));
+    this.ready = this.#restore();
+  }
+
+  get state(): ReadableAtom<SessionState> {
+    return this.#state;
+  }
+
+  async signIn(input: SignInInput): Promise<SessionState> {
+    await this.ready;
+    const deviceId = await this.#storage.get(this.#keys.device);
+    const device: DeviceInput = { ...input.device, ...(deviceId ? { id: deviceId } : {}) };
+    const grant = await this.#call<TokenResponse>('/api/auth/session/create', {
+      method: 'POST',
+      body: { email: input.email, password: input.password, device },
+    });
+    await this.#storage.set(this.#keys.device, grant.device.id);
+    this.#generation += 1;
+    await this.#apply(grant, 'signed_in');
+    return this.#state.get();
+  }
+
+  refresh(): Promise<void> {
+    if (this.#inflight) return this.#inflight;
+    const run = this.#refreshWithRetries(this.#generation).finally(() => {
+      if (this.#inflight === run) this.#inflight = undefined;
+    });
+    this.#inflight = run;
+    return run;
+  }
+
+  async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    await this.ready;
+    const expiresAt = this.#persisted?.accessTokenExpiresAt;
+    if (expiresAt !== undefined && expiresAt - this.#platform.now() < 5_000)
+      await this.refresh().catch(() => {});
+    const first = await this.#send(input, init);
+    if (first.status !== 401 || !this.#persisted) return first;
+    if ((first.headers.get('www-authenticate') ?? '').includes('insufficient_user_authentication')) {
+      this.#dispatch('step_up_needed');
+      return first;
+    }
+    try {
+      await this.refresh();
+    } catch {
+      return first;
+    }
+    // Exactly one retry: a second 401 is the answer, never a loop.
+    return this.#send(input, init);
+  }
+
+  async stepUp(password: string): Promise<void> {
+    const grant = await this.#call<TokenResponse>('/api/auth/session/step-up', {
+      method: 'POST',
+      body: { password },
+      accessToken: this.#persisted?.accessToken,
+    });
+    await this.#apply(grant, 'stepped_up');
+  }
+
+  activity(): void {
+    const now = this.#platform.now();
+    this.#lastActivity = now;
+    const interval = this.#options.idle?.touchIntervalMs ?? 60_000;
+    const status = this.#state.get().status;
+    if (status !== 'authenticated' || now - this.#lastTouch < interval) return;
+    this.#lastTouch = now;
+    void this.#call('/api/auth/session/touch', {
+      method: 'POST',
+      accessToken: this.#persisted?.accessToken,
+    }).catch((error: unknown) => this.#onCallFailure(error));
+  }
+
+  health(): SessionHealth {
+    const { status } = this.#state.get();
+    const now = this.#platform.now();
+    const expiresInMs = this.#persisted ? this.#persisted.accessTokenExpiresAt - now : null;
+    return {
+      status,
+      expiresInMs,
+      tokenAgeMs: this.#persisted ? now - this.#persisted.obtainedAt : null,
+      lastRefresh: this.#lastRefresh,
+      failures: this.#failures,
+      score: healthScore({ status, expiresInMs, failures: this.#failures }),
+    };
+  }
+
+  async signOut(): Promise<void> {
+    await this.#call('/api/auth/session/logout', {
+      method: 'POST',
+      accessToken: this.#persisted?.accessToken,
+    }).catch(() => undefined);
+    await this.#end('signed_out', { broadcast: true });
+  }
+
+  async signOutEverywhere(): Promise<void> {
+    await this.#call('/api/auth/session/revoke-all', {
+      method: 'POST',
+      body: { keep_current: false },
+      accessToken: this.#persisted?.accessToken,
+    });
+    await this.#end('signed_out_everywhere', { broadcast: true });
+  }
+
+  on(event: ClientEventName, handler: (detail: unknown) => void): () => void {
+    let handlers = this.#handlers.get(event);
+    if (!handlers) {
+      handlers = new Set();
+      this.#handlers.set(event, handlers);
+    }
+    handlers.add(handler);
+    return () => handlers.delete(handler);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#platform.clearTimer(this.#refreshTimer);
+    this.#platform.clearTimer(this.#idleTimer);
+    for (const stop of this.#unsubscribe.splice(0)) stop();
+    this.#channel?.close();
+  }
+
+  // --- start-up -------------------------------------------------------------------------
+
+  /** Restores from storage before anyone reads the state; the server is asked in the background. */
+  async #restore(): Promise<void> {
+    const persisted = await this.#readPersisted();
+    if (!persisted || Date.parse(persisted.session.expires_at) <= this.#platform.now()) {
+      if (persisted) await this.#storage.remove(this.#keys.session);
+      this.#dispatch('nothing_to_restore');
+      return;
+    }
+    this.#persisted = persisted;
+    this.#dispatch('restored', this.#stateFrom(persisted));
+    this.#scheduleRefresh();
+    this.#armIdleTimer();
+    void this.#validateInBackground();
+  }
+
+  /** A restored session may have been revoked while the app was closed: find out, quietly. */
+  async #validateInBackground(): Promise<void> {
+    try {
+      if (!this.#persisted || this.#persisted.accessTokenExpiresAt - this.#platform.now() < 5_000) {
+        await this.refresh();
+      } else {
+        await this.#call('/api/auth/session/status', {
+          method: 'GET',
+          accessToken: this.#persisted.accessToken,
+        });
+      }
+    } catch (error) {
+      await this.#onCallFailure(error);
+    }
+  }
+
+  // --- refresh --------------------------------------------------------------------------
+
+  async #refreshWithRetries(generation: number): Promise<void> {
+    const attempts = this.#options.retry?.attemptsPerCall ?? 4;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.#refreshOnce(generation);
+        this.#failures = 0;
+        return;
+      } catch (error) {
+        if (!(error instanceof SessionClientError)) throw error;
+        const transient =
+          error.kind === 'network' || error.kind === 'server' || error.kind === 'rate_limited';
+        if (!transient || generation !== this.#generation) {
+          await this.#onCallFailure(error);
+          throw error;
+        }
+        this.#failures += 1;
+        this.#dispatch('network_failed');
+        if (attempt + 1 >= attempts) {
+          // Keep the session; the refresh timer tries again later.
+          this.#scheduleRefresh(this.#retryDelay(attempt + 1, error));
+          throw error;
+        }
+        await this.#sleep(this.#retryDelay(attempt, error));
+      }
+    }
+  }
+
+  #retryDelay(attempt: number, error: SessionClientError): number {
+    if (error.retryAfterMs !== undefined) return error.retryAfterMs;
+    return backoffDelay(attempt, {
+      baseMs: this.#options.retry?.baseMs ?? 500,
+      capMs: this.#options.retry?.capMs ?? 30_000,
+    });
+  }
+
+  async #refreshOnce(generation: number): Promise<void> {
+    const started = this.#platform.now();
+    if (this.#state.get().status !== 'unauthenticated') this.#dispatch('refresh_started');
+    try {
+      await this.#platform.withLock(REFRESH_LOCK, async () => {
+        if (generation !== this.#generation) return;
+        // Another tab may have refreshed while this one waited for the lock: adopt its result
+        // instead of spending (and, in bearer mode, replaying) our now-replaced refresh token.
+        const stored = await this.#readPersisted();
+        if (stored && this.#persisted && isNewer(stored, this.#persisted)) {
+          this.#adopt(stored, 'refreshed');
+          return;
+        }
+        const grant = await this.#call<TokenResponse>('/api/auth/session/refresh', {
+          method: 'POST',
+          body: this.#transport === 'bearer' ? { refresh_token: this.#persisted?.refreshToken ?? '' } : {},
+        });
+        if (generation !== this.#generation) return;
+        await this.#apply(grant, 'refreshed');
+      });
+      this.#lastRefresh = { ok: true, at: this.#platform.now(), latencyMs: this.#platform.now() - started };
+    } catch (error) {
+      this.#lastRefresh = {
+        ok: false,
+        at: this.#platform.now(),
+        latencyMs: this.#platform.now() - started,
+        error: error instanceof SessionClientError ? (error.code ?? error.kind) : String(error),
+      };
+      throw error;
+    }
+  }
+
+  #scheduleRefresh(delayMs?: number): void {
+    this.#platform.clearTimer(this.#refreshTimer);
+    if (this.#closed || !this.#persisted) return;
+    const lead = this.#options.refreshLeadMs ?? 60_000;
+    const jitter = Math.random() * (this.#options.refreshJitterMs ?? 10_000);
+    const due =
+      delayMs ?? Math.max(0, this.#persisted.accessTokenExpiresAt - lead - jitter - this.#platform.now());
+    this.#refreshTimer = this.#platform.setTimer(() => void this.refresh().catch(() => undefined), due);
+  }
+
+  async #onWake(): Promise<void> {
+    const persisted = this.#persisted;
+    if (!persisted || this.#closed) return;
+    const lead = this.#options.refreshLeadMs ?? 60_000;
+    if (
+      persisted.accessTokenExpiresAt - this.#platform.now() < lead ||
+      this.#state.get().status === 'offline'
+    ) {
+      await this.refresh().catch(() => undefined);
+    }
+  }
+
+  // --- idle ---------------------------------------------------------------------------
+
+  #armIdleTimer(): void {
+    const timeoutMs = this.#options.idle?.timeoutMs;
+    this.#platform.clearTimer(this.#idleTimer);
+    if (timeoutMs === undefined || this.#closed || !this.#persisted) return;
+    const remaining = this.#lastActivity + timeoutMs - this.#platform.now();
+    this.#idleTimer = this.#platform.setTimer(
+      () => {
+        if (this.#lastActivity + timeoutMs <= this.#platform.now()) void this.#idleOut();
+        else this.#armIdleTimer();
+      },
+      Math.max(0, remaining),
+    );
+  }
+
+  async #idleOut(): Promise<void> {
+    await this.#call('/api/auth/session/logout', {
+      method: 'POST',
+      accessToken: this.#persisted?.accessToken,
+    }).catch(() => undefined);
+    await this.#end('idle', { broadcast: true });
+  }
+
+  // --- state ----------------------------------------------------------------------------
+
+  async #apply(grant: TokenResponse, event: SessionEvent): Promise<void> {
+    const now = this.#platform.now();
+    const claims = grant.access_token ? decodeClaims(grant.access_token) : undefined;
+    const persisted: Persisted = {
+      session: grant.session,
+      user: { id: claims?.sub ?? this.#persisted?.user.id ?? '' },
+      device: grant.device,
+      accessTokenExpiresAt: now + grant.expires_in * 1000,
+      obtainedAt: now,
+      ...(this.#transport === 'bearer'
+        ? { accessToken: grant.access_token, refreshToken: grant.refresh_token }
+        : {}),
+    };
+    if (!persisted.user.id && grant.session)
+      persisted.user = { id: (grant.session as { user_id?: string }).user_id ?? '' };
+    await this.#storage.set(this.#keys.session, JSON.stringify(persisted));
+    this.#adopt(persisted, event);
+    this.#channel?.post({ type: 'grant', persisted } satisfies TabMessage);
+  }
+
+  #adopt(persisted: Persisted, event: SessionEvent): void {
+    this.#persisted = persisted;
+    this.#dispatch(event, this.#stateFrom(persisted));
+    this.#scheduleRefresh();
+    this.#armIdleTimer();
+    this.#emit(event === 'signed_in' ? 'signed_in' : 'refreshed', this.#state.get());
+  }
+
+  async #end(reason: EndReason, options: { broadcast: boolean }): Promise<void> {
+    if (!this.#persisted && this.#state.get().status === 'unauthenticated') return;
+    this.#generation += 1;
+    this.#persisted = undefined;
+    this.#platform.clearTimer(this.#refreshTimer);
+    this.#platform.clearTimer(this.#idleTimer);
+    await this.#storage.remove(this.#keys.session);
+    this.#dispatch('ended', { ...SIGNED_OUT, reason });
+    if (options.broadcast) this.#channel?.post({ type: 'ended', reason } satisfies TabMessage);
+    this.#emit('ended', reason);
+  }
+
+  /** What a failed call means for the session: the end, a step-up, or nothing. */
+  async #onCallFailure(error: unknown): Promise<void> {
+    if (!(error instanceof SessionClientError)) return;
+    if (error.kind === 'step_up') {
+      this.#dispatch('step_up_needed');
+      this.#emit('step_up_required', error.code);
+    } else if (error.kind === 'auth' && error.code && SESSION_ENDING_CODES.has(error.code)) {
+      await this.#end(reasonFor(error.code), { broadcast: true });
+    } else if (error.kind === 'auth' && this.#transport === 'bearer') {
+      // The access token was refused (expired, say); the refresh token decides.
+      await this.refresh().catch(() => undefined);
+    }
+  }
+
+  #onTabMessage(message: TabMessage): void {
+    if (message.type === 'grant') {
+      this.#generation += this.#persisted ? 0 : 1;
+      this.#adopt(message.persisted, this.#persisted ? 'refreshed' : 'signed_in');
+    } else if (message.type === 'ended') {
+      void this.#end(message.reason, { broadcast: false });
+    }
+  }
+
+  #dispatch(event: SessionEvent, next?: SessionState): void {
+    const current = this.#state.get();
+    const status = nextStatus(current.status, event);
+    if (status === undefined) return;
+    this.#state.set({ ...(next ?? current), status });
+  }
+
+  #stateFrom(persisted: Persisted): SessionState {
+    return {
+      status: this.#state.get().status,
+      session: persisted.session,
+      user: persisted.user,
+      device: persisted.device,
+      accessTokenExpiresAt: persisted.accessTokenExpiresAt,
+      reason: null,
+    };
+  }
+
+  #emit(event: ClientEventName, detail: unknown): void {
+    for (const handler of this.#handlers.get(event) ?? []) handler(detail);
+  }
+
+  // --- plumbing -------------------------------------------------------------------------
+
+  #call<T>(
+    path: string,
+    options: { method: 'GET' | 'POST'; body?: unknown; accessToken?: string | undefined },
+  ): Promise<T> {
+    return callSessiond<T>(this.#fetch, this.#options.baseUrl, path, this.#transport, options);
+  }
+
+  async #send(input: string | URL | Request, init: RequestInit): Promise<Response> {
+    const auth = transportInit(this.#transport, this.#persisted?.accessToken);
+    const headers = new Headers(input instanceof Request ? input.headers : undefined);
+    new Headers(init.headers).forEach((value, name) => headers.set(name, value));
+    for (const [name, value] of Object.entries(auth.headers)) {
+      if (name !== 'x-sessiond-transport') headers.set(name, value);
+    }
+    const target =
+      input instanceof Request
+        ? input.clone()
+        : new URL(input, this.#options.apiBaseUrl ?? this.#options.baseUrl);
+    try {
+      return await this.#fetch(target, {
+        ...init,
+        headers,
+        ...(auth.credentials ? { credentials: auth.credentials } : {}),
+      });
+    } catch (error) {
+      throw new SessionClientError('network', undefined, `request failed: ${String(error)}`);
+    }
+  }
+
+  async #readPersisted(): Promise<Persisted | undefined> {
+    const raw = await this.#storage.get(this.#keys.session);
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw) as Persisted;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.#platform.setTimer(resolve, ms));
+  }
+}
+
+function isNewer(stored: Persisted, mine: Persisted): boolean {
+  if (stored.session.id !== mine.session.id) return false;
+  if (stored.refreshToken !== undefined) return stored.refreshToken !== mine.refreshToken;
+  return stored.accessTokenExpiresAt > mine.accessTokenExpiresAt;
+}
+
+function reasonFor(code: string): EndReason {
+  if (code === 'session_expired') return 'expired';
+  if (code === 'refresh_token_reused') return 'reused';
+  return 'revoked';
+}
+
+function decodeClaims(token: string): { sub?: string } | undefined {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    return JSON.parse(json) as { sub?: string };
+  } catch {
+    return undefined;
+  }
+}
