@@ -3,6 +3,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 
+const chromium = spawnSync('bash', ['scripts/ensure-chromium.sh'], { stdio: 'inherit' });
+if (chromium.status !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
 const results = '.vitest-results.json';
 rmSync(results, { force: true });
 const run = spawnSync(

@@ -317,15 +317,19 @@ class Client implements SessionClient {
 
   async #refreshOnce(generation: number): Promise<void> {
     const started = this.#platform.now();
+    // What this refresh is meant to replace, taken before waiting for the lock: by the time the
+    // lock is ours, another tab may have refreshed and told us already.
+    const replacing = this.#persisted;
     if (this.#state.get().status !== 'unauthenticated') this.#dispatch('refresh_started');
     try {
       await this.#platform.withLock(REFRESH_LOCK, async () => {
         if (generation !== this.#generation) return;
-        // Another tab may have refreshed while this one waited for the lock: adopt its result
-        // instead of spending (and, in bearer mode, replaying) our now-replaced refresh token.
+        // If anything newer than what we meant to replace is stored, another tab refreshed:
+        // adopt its result instead of spending (in bearer mode, replaying) a replaced token.
         const stored = await this.#readPersisted();
-        if (stored && this.#persisted && isNewer(stored, this.#persisted)) {
-          this.#adopt(stored, 'refreshed');
+        if (stored && replacing && isNewer(stored, replacing)) {
+          if (!this.#persisted || isNewer(stored, this.#persisted)) this.#adopt(stored, 'refreshed');
+          else this.#dispatch('refreshed');
           return;
         }
         const grant = await this.#call<TokenResponse>('/api/auth/session/refresh', {

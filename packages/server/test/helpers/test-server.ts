@@ -46,6 +46,8 @@ export async function startTestServer(
      * (RFC 8414 §3.3) requires; restarts keep the port, so clients can reconnect.
      */
     issuerIsURL?: boolean;
+    /** Extra routes on the same origin (browser tests serve their page this way). */
+    routes?: (app: FastifyInstance) => void;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
@@ -68,6 +70,7 @@ export async function startTestServer(
       clock,
       ...(options.logDestination ? { logDestination: options.logDestination } : {}),
     });
+    options.routes?.(app);
     const url = await app.listen({ host: '127.0.0.1', port });
     return { app, url };
   };

@@ -1,0 +1,170 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, request, uniqueEmail } from '../../server/test/helpers/api.js';
+import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
+import { launchChromium } from './browser/chromium.js';
+import { serveTestPage } from './browser/test-page.js';
+
+let server: TestServer;
+let browser: Browser;
+let context: BrowserContext;
+let refreshesSeenByServer = 0;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    issuerIsURL: true,
+    routes: (app) => {
+      serveTestPage(app);
+      app.addHook('onRequest', async (req) => {
+        if (req.url === '/api/auth/session/refresh') refreshesSeenByServer += 1;
+      });
+    },
+  });
+  browser = await launchChromium();
+});
+afterEach(async () => {
+  await context?.close();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+type PageState = { status: string; expiresAt: number | null; reason: string | null; at: number };
+
+async function openTabs(count: number, transport: 'bearer' | 'cookie' = 'bearer'): Promise<Page[]> {
+  context ??= await browser.newContext();
+  const tabs: Page[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/test/app.html?transport=${transport}`);
+    await page.waitForFunction(() => (window as unknown as { client?: unknown }).client !== undefined);
+    tabs.push(page);
+  }
+  return tabs;
+}
+
+const statusOf = (page: Page) =>
+  page.evaluate(
+    () =>
+      (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get().status,
+  );
+const states = (page: Page) => page.evaluate(() => (window as unknown as { states: PageState[] }).states);
+
+async function signIn(page: Page, email: string): Promise<void> {
+  await page.evaluate(
+    ([e, p]) =>
+      (window as unknown as { client: { signIn(i: unknown): Promise<unknown> } }).client.signIn({
+        email: e,
+        password: p,
+      }),
+    [email, PASSWORD] as const,
+  );
+}
+
+async function newUser(): Promise<string> {
+  const email = uniqueEmail();
+  await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
+  return email;
+}
+
+describe('cross-tab coordination in Chromium', () => {
+  it('a sign-in in one tab signs in every tab', async () => {
+    context = await browser.newContext();
+    const tabs = await openTabs(2);
+    await signIn(tabs[0]!, await newUser());
+    await tabs[1]!.waitForFunction(
+      () =>
+        (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+          .status === 'authenticated',
+    );
+    expect(await statusOf(tabs[1]!)).toBe('authenticated');
+  });
+
+  it('a forced refresh in one of five tabs updates all others, none of which calls refresh', async () => {
+    context = await browser.newContext();
+    const tabs = await openTabs(5);
+    await signIn(tabs[0]!, await newUser());
+    for (const tab of tabs)
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'authenticated',
+      );
+    const before = refreshesSeenByServer;
+    const expiresBefore = await tabs[1]!.evaluate(
+      () =>
+        (
+          window as unknown as { client: { state: { get(): { accessTokenExpiresAt: number } } } }
+        ).client.state.get().accessTokenExpiresAt,
+    );
+    await tabs[0]!.waitForTimeout(20);
+    await tabs[0]!.evaluate(() =>
+      (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh(),
+    );
+    for (const tab of tabs.slice(1)) {
+      await tab.waitForFunction(
+        (old) =>
+          (
+            window as unknown as { client: { state: { get(): { accessTokenExpiresAt: number } } } }
+          ).client.state.get().accessTokenExpiresAt > old,
+        expiresBefore,
+      );
+      expect(await tab.evaluate(() => (window as unknown as { refreshCalls: number }).refreshCalls)).toBe(0);
+    }
+    expect(refreshesSeenByServer - before).toBe(1);
+  });
+
+  it('five tabs refreshing at the same moment cost one refresh (Web Locks, then re-check)', async () => {
+    context = await browser.newContext();
+    const tabs = await openTabs(5);
+    await signIn(tabs[0]!, await newUser());
+    for (const tab of tabs)
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'authenticated',
+      );
+    const before = refreshesSeenByServer;
+    await Promise.all(
+      tabs.map((tab) =>
+        tab.evaluate(() => (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh()),
+      ),
+    );
+    expect(refreshesSeenByServer - before).toBe(1);
+    for (const tab of tabs) expect(await statusOf(tab)).toBe('authenticated');
+  });
+
+  it('a sign-out in one tab signs out every tab', async () => {
+    context = await browser.newContext();
+    const tabs = await openTabs(3);
+    await signIn(tabs[0]!, await newUser());
+    for (const tab of tabs)
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'authenticated',
+      );
+    await tabs[2]!.evaluate(() =>
+      (window as unknown as { client: { signOut(): Promise<void> } }).client.signOut(),
+    );
+    for (const tab of tabs) {
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'unauthenticated',
+      );
+      expect((await states(tab)).at(-1)).toMatchObject({ status: 'unauthenticated', reason: 'signed_out' });
+    }
+  });
+
+  it('a reload never shows a signed-out state', async () => {
+    context = await browser.newContext();
+    const [tab] = await openTabs(1);
+    await signIn(tab!, await newUser());
+    await tab!.reload();
+    await tab!.waitForFunction(() => (window as unknown as { client?: unknown }).client !== undefined);
+    const seen = (await states(tab!)).map((s) => s.status);
+    expect(seen).toEqual(['initializing', 'authenticated']);
+  });
+});
