@@ -1,3 +1,5 @@
+import { broadcastLease } from './broadcast-lease.js';
+
 /**
  * Every platform capability the client uses, behind a small interface (STYLE §10): the browser
  * supplies real ones, Node and React Native their own, tests fakes.
@@ -47,8 +49,9 @@ interface LockManagerLike {
 const ACTIVITY_EVENTS = ['pointerdown', 'keydown', 'scroll', 'touchstart', 'visibilitychange'] as const;
 
 /**
- * The default platform: Web Locks and BroadcastChannel where they exist (browsers), a
- * per-process lock otherwise; DOM focus/online and activity events in a browser.
+ * The default platform: Web Locks (or, lacking them, a BroadcastChannel lease) and
+ * BroadcastChannel in browsers, a per-process lock elsewhere; DOM focus/online and activity
+ * events in a browser.
  */
 export function defaultPlatform(options: { activityEvents?: readonly string[] } = {}): Platform {
   const g = globalThis as unknown as {
@@ -60,6 +63,11 @@ export function defaultPlatform(options: { activityEvents?: readonly string[] } 
   };
   const locks = g.navigator?.locks;
   const inBrowser = g.document !== undefined && g.addEventListener !== undefined;
+  // Without Web Locks (older browsers), tabs agree over a BroadcastChannel lease instead.
+  const lease =
+    !locks && inBrowser && g.BroadcastChannel
+      ? broadcastLease(new g.BroadcastChannel('sessiond-lock'))
+      : undefined;
   return {
     now: () => Date.now(),
     setTimer: (callback, ms) => {
@@ -68,7 +76,8 @@ export function defaultPlatform(options: { activityEvents?: readonly string[] } 
       return handle;
     },
     clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-    withLock: (name, work) => (locks ? locks.request(name, work) : processLock(name, work)),
+    withLock: (name, work) =>
+      locks ? locks.request(name, work) : lease ? lease(name, work) : processLock(name, work),
     channel: (name) => {
       if (!inBrowser || !g.BroadcastChannel) return undefined;
       const channel = new g.BroadcastChannel(name);

@@ -5,14 +5,7 @@ import { SESSION_ENDING_CODES, SessionClientError } from './errors.js';
 import { healthScore, type SessionHealth } from './health.js';
 import { callSessiond, type Transport, transportInit } from './http.js';
 import { defaultPlatform, type Platform, type TabChannel } from './platform.js';
-import {
-  type EndReason,
-  nextStatus,
-  type SessionEvent,
-  type SessionState,
-  type SessionStatus,
-  SIGNED_OUT,
-} from './state.js';
+import { type EndReason, nextStatus, type SessionEvent, type SessionState, SIGNED_OUT } from './state.js';
 import { memoryStorage, type SessionStorage } from './storage.js';
 
 export interface SessionClientOptions {
@@ -496,7 +489,7 @@ class Client implements SessionClient {
   async #send(input: string | URL | Request, init: RequestInit): Promise<Response> {
     const auth = transportInit(this.#transport, this.#persisted?.accessToken);
     const headers = new Headers(input instanceof Request ? input.headers : undefined);
-    new Headers(init.headers).forEach((value, name) => headers.set(name, value));
+    for (const [name, value] of new Headers(init.headers)) headers.set(name, value);
     for (const [name, value] of Object.entries(auth.headers)) {
       if (name !== 'x-sessiond-transport') headers.set(name, value);
     }

@@ -32,12 +32,16 @@ afterAll(async () => {
 
 type PageState = { status: string; expiresAt: number | null; reason: string | null; at: number };
 
-async function openTabs(count: number, transport: 'bearer' | 'cookie' = 'bearer'): Promise<Page[]> {
+async function openTabs(
+  count: number,
+  transport: 'bearer' | 'cookie' = 'bearer',
+  query = '',
+): Promise<Page[]> {
   context ??= await browser.newContext();
   const tabs: Page[] = [];
   for (let i = 0; i < count; i += 1) {
     const page = await context.newPage();
-    await page.goto(`${server.url}/test/app.html?transport=${transport}`);
+    await page.goto(`${server.url}/test/app.html?transport=${transport}${query}`);
     await page.waitForFunction(() => (window as unknown as { client?: unknown }).client !== undefined);
     tabs.push(page);
   }
@@ -118,6 +122,27 @@ describe('cross-tab coordination in Chromium', () => {
   it('five tabs refreshing at the same moment cost one refresh (Web Locks, then re-check)', async () => {
     context = await browser.newContext();
     const tabs = await openTabs(5);
+    await signIn(tabs[0]!, await newUser());
+    for (const tab of tabs)
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'authenticated',
+      );
+    const before = refreshesSeenByServer;
+    await Promise.all(
+      tabs.map((tab) =>
+        tab.evaluate(() => (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh()),
+      ),
+    );
+    expect(refreshesSeenByServer - before).toBe(1);
+    for (const tab of tabs) expect(await statusOf(tab)).toBe('authenticated');
+  });
+
+  it('without Web Locks, the BroadcastChannel lease still makes five simultaneous refreshes cost one', async () => {
+    context = await browser.newContext();
+    const tabs = await openTabs(5, 'bearer', '&locks=off');
+    expect(await tabs[0]!.evaluate(() => navigator.locks)).toBeUndefined();
     await signIn(tabs[0]!, await newUser());
     for (const tab of tabs)
       await tab.waitForFunction(

@@ -42,7 +42,7 @@ function client(options: Partial<SessionClientOptions> = {}) {
   });
 }
 
-function nextState(
+function _nextState(
   c: ReturnType<typeof client>,
   predicate: (state: SessionState) => boolean,
 ): Promise<SessionState> {

@@ -17,11 +17,15 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
  */
 export function serveTestPage(app: FastifyInstance): void {
   app.get('/test/app.html', async (request, reply) => {
-    const transport = (request.query as { transport?: string }).transport === 'cookie' ? 'cookie' : 'bearer';
+    const query = request.query as { transport?: string; locks?: string };
+    const transport = query.transport === 'cookie' ? 'cookie' : 'bearer';
+    // ?locks=off hides Web Locks, as older browsers lack them, to exercise the BroadcastChannel lease.
+    const hideLocks =
+      query.locks === 'off' ? "Object.defineProperty(navigator, 'locks', { value: undefined });" : '';
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     // nanostores reads process.env.NODE_ENV, which an app's bundler replaces; this page has none.
     return `<!doctype html><meta charset="utf-8"><title>sessiond client test</title><link rel="icon" href="data:,">
-<script>window.process = { env: { NODE_ENV: 'production' } };</script>
+<script>window.process = { env: { NODE_ENV: 'production' } }; ${hideLocks}</script>
 <script type="importmap">{"imports":{"nanostores":"/test/static/nanostores/index.js","@sessiond/protocol":"/test/static/protocol/index.js"}}</script>
 <script type="module">
   const t0 = performance.now();
@@ -44,7 +48,7 @@ export function serveTestPage(app: FastifyInstance): void {
     const { root, '*': rest } = request.params as { root: string; '*': string };
     const base = STATIC[root];
     const file = base && normalize(join(base, rest));
-    if (!base || !file || !file.startsWith(base)) return reply.code(404).send();
+    if (!base || !file?.startsWith(base)) return reply.code(404).send();
     try {
       const body = await readFile(file);
       return reply.type(TYPES[extname(file)] ?? 'application/octet-stream').send(body);
