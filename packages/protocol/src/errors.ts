@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   session_revoked: 401,
   step_up_required: 401,
   forbidden: 403,
+  /** A cookie-authenticated state change without `x-sessiond-csrf: 1`, or from a foreign Origin. */
+  csrf_required: 403,
   not_found: 404,
   session_not_found: 404,
   device_not_found: 404,

@@ -1,8 +1,11 @@
 import { join } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCORS from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type EventBus, InProcessBus } from './bus/event-bus.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
 import { authRoutes } from './routes/auth.js';
@@ -46,7 +49,8 @@ const REDACT = [
 
 /**
  * Builds the Fastify app from config, store, bus and clock. Never listens: `main.ts` does,
- * tests listen on port 0. Order: services, error handling, then routes.
+ * tests listen on port 0. Order: services, external plugins (CORS, cookies), error handling, then
+ * routes.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -87,6 +91,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     throw error;
   }
   app.decorate('sessiond', services);
+
+  // External plugins first. CORS only for configured origins: unset means same-origin only.
+  if (config.corsOrigins.length > 0) await app.register(fastifyCORS, corsOptions(config.corsOrigins));
+  // Parses the Cookie header for the cookie transport. Unsigned: the values are tokens checked anyway.
+  await app.register(fastifyCookie);
 
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');

@@ -23,6 +23,32 @@ const urlWithScheme = (...schemes: string[]) =>
       `must be a ${schemes.join(' or ')} URL`,
     );
 
+/**
+ * Why `value` is not a browser origin as an `Origin` header carries one (RFC 6454 §7): http(s),
+ * host, optional port, nothing else. Undefined when it is one.
+ */
+function originProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return `${value} is not an origin`;
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return `${value} is not an http: or https: origin`;
+  }
+  if (url.username || url.password || url.pathname !== '/' || /[?#]/.test(value)) {
+    return `${value} is not an origin (scheme://host[:port], without path, query or credentials)`;
+  }
+  return undefined;
+}
+
+/** Origins, normalised (`HTTP://App.test:80/` -> `http://app.test`): matching is string equality. */
+const originList = list
+  .superRefine((origins, context) => {
+    for (const origin of origins) {
+      const problem = originProblem(origin);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }
+  })
+  .transform((origins) => [...new Set(origins.map((origin) => new URL(origin).origin))]);
+
 const EnvSchema = z.object({
   /** Interface the HTTP server binds to. */
   SESSIOND_HOST: z.string().min(1).default('127.0.0.1'),
@@ -72,8 +98,11 @@ const EnvSchema = z.object({
   SESSIOND_WEBHOOK_URLS: list.optional(),
   /** Standard Webhooks signing secret (`whsec_...`). */
   SESSIOND_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
-  /** Comma-separated origins allowed for browsers and WebSocket handshakes. */
-  SESSIOND_CORS_ORIGINS: list.optional(),
+  /**
+   * Comma-separated browser origins (besides the issuer's own) allowed to call the API with
+   * credentials (CORS) and to send cookie-authenticated state-changing requests.
+   */
+  SESSIOND_CORS_ORIGINS: originList.optional(),
   /** Largest accepted request body, in bytes. */
   SESSIOND_BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(16 * 1024),
   /** Seconds between sweeps that mark timed-out sessions expired. */
@@ -107,6 +136,7 @@ export interface Config {
   readonly logLevel: string;
   readonly webhookURLs: readonly string[];
   readonly webhookSecret: string | undefined;
+  /** Normalised origins (`scheme://host[:port]`); empty means same-origin only, no CORS headers. */
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
   readonly sweepIntervalSeconds: number;

@@ -4,6 +4,7 @@ import type { EventBus } from './bus/event-bus.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DeviceService } from './devices/device-service.js';
+import { CookieTransport } from './http/cookie-transport.js';
 import { SecretBox } from './lib/crypto.js';
 import { OAuthService } from './oauth/oauth-service.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
@@ -74,6 +75,7 @@ export async function createServices(input: {
     issuer: config.issuer,
   });
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
+  const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
   return {
     config,
     store,
@@ -90,5 +92,6 @@ export async function createServices(input: {
     policy,
     oauth,
     revocations,
+    transport,
   };
 }

@@ -53,6 +53,13 @@ describe('configuration', () => {
     ['SESSIOND_LOG_LEVEL', 'loud'],
     ['SESSIOND_RESOURCE_SERVERS', 'no-secret'],
     ['SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES', '5'],
+    ['SESSIOND_CORS_ORIGINS', 'app.example'],
+    ['SESSIOND_CORS_ORIGINS', '*'],
+    ['SESSIOND_CORS_ORIGINS', 'ftp://app.example'],
+    ['SESSIOND_CORS_ORIGINS', 'https://app.example/login'],
+    ['SESSIOND_CORS_ORIGINS', 'https://app.example?x=1'],
+    ['SESSIOND_CORS_ORIGINS', 'https://user@app.example'],
+    ['SESSIOND_CORS_ORIGINS', 'https://app.example, null'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -66,6 +73,14 @@ describe('configuration', () => {
     });
     expect(config.issuer).toBe('https://auth.example');
     expect(config.databaseURL).toBe('postgresql://db.example/sessiond');
+  });
+
+  it('normalises CORS origins as browsers serialise the Origin header', () => {
+    const config = loadConfig({
+      SESSIOND_CORS_ORIGINS: 'HTTPS://App.Example:443/, http://localhost:5173, https://app.example',
+    });
+    expect(config.corsOrigins).toEqual(['https://app.example', 'http://localhost:5173']);
+    expect(loadConfig({}).corsOrigins).toEqual([]);
   });
 
   it('names SESSIOND_* variables that configure nothing (typos), but not the test suites’ own', () => {

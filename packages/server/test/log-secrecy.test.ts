@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, refresh, request, signUpAndIn } from './helpers/api.js';
+import { PASSWORD, refresh, request, signUpAndIn, uniqueEmail } from './helpers/api.js';
+import { setCookies } from './helpers/cookies.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 let server: TestServer;
@@ -42,5 +43,29 @@ describe('secrets never reach the logs', () => {
       expect(logs).not.toContain(secret);
     }
     expect(logs).not.toContain(grant.access_token.split('.')[2]);
+  });
+
+  it('not the tokens of the cookie transport, in Set-Cookie or Cookie headers', async () => {
+    const email = uniqueEmail();
+    await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
+    const cookieMode = { 'x-sessiond-transport': 'cookie', 'x-sessiond-csrf': '1' };
+    const signIn = await request(server.url, 'POST', '/api/auth/session/create', {
+      body: { email, password: PASSWORD },
+      headers: cookieMode,
+    });
+    const first = setCookies(signIn.headers);
+    const at = first.get('sessiond_at')!.value;
+    const rt = first.get('sessiond_rt')!.value;
+    const next = await request(server.url, 'POST', '/api/auth/session/refresh', {
+      headers: { ...cookieMode, cookie: `sessiond_rt=${rt}` },
+    });
+    const rotated = setCookies(next.headers).get('sessiond_rt')!.value;
+    await request(server.url, 'GET', '/api/auth/session/status', {
+      headers: { cookie: `sessiond_at=${at}` },
+    });
+    await request(server.url, 'POST', '/api/auth/session/touch', {
+      headers: { cookie: `sessiond_at=${at}` },
+    });
+    for (const secret of [at, at.split('.')[2]!, rt, rotated]) expect(logs).not.toContain(secret);
   });
 });

@@ -38,6 +38,18 @@ export function tokenResponse(grant: TokenGrant): TokenResponse {
   };
 }
 
+/** The cookie transport's answer: the tokens travel in HttpOnly cookies, never in the body. */
+export type CookieTokenResponse = Omit<TokenResponse, 'access_token' | 'refresh_token'>;
+
+export function cookieTokenResponse(grant: TokenGrant): CookieTokenResponse {
+  return {
+    token_type: 'Bearer',
+    expires_in: grant.access.expiresIn,
+    session: sessionSummary(grant.session),
+    device: grant.device,
+  };
+}
+
 export function deviceView(device: DeviceRecord): Device {
   return {
     id: device.id,

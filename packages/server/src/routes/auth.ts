@@ -28,10 +28,12 @@ const CreateSessionBody = z.strictObject({
 });
 
 const RefreshBody = z.strictObject({ refresh_token: z.string().max(256) });
+/** Cookie mode: the refresh cookie carries the token; the body may still name one (no cookie yet). */
+const CookieRefreshBody = z.strictObject({ refresh_token: z.string().max(256).optional() });
 
 /** Sign-up, sign-in and refresh: the unauthenticated half of the session API. */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
-  const { accounts, sessions } = app.sessiond;
+  const { accounts, sessions, transport } = app.sessiond;
 
   app.post('/api/auth/signup', async (request, reply) => {
     const body = parseInput(SignUpBody, request.body);
@@ -39,17 +41,25 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(201).send({ user: { id: user.id, email: user.email } });
   });
 
-  app.post('/api/auth/session/create', async (request) => {
+  app.post('/api/auth/session/create', async (request, reply) => {
+    const mode = transport.transportOf(request);
     const body = parseInput(CreateSessionBody, request.body);
     const grant = await sessions.signIn(
       { email: body.email, password: body.password, device: body.device, clientId: body.client_id },
       requestContext(request),
     );
-    return tokenResponse(grant);
+    return transport.send(reply, mode, grant);
   });
 
-  app.post('/api/auth/session/refresh', async (request) => {
+  app.post('/api/auth/session/refresh', async (request, reply) => {
+    const context = requestContext(request);
+    if (transport.transportOf(request) === 'cookie') {
+      const body = parseInput(CookieRefreshBody, request.body);
+      return transport.refresh(request, reply, body.refresh_token, (token) =>
+        sessions.refresh(token, context),
+      );
+    }
     const body = parseInput(RefreshBody, request.body);
-    return tokenResponse(await sessions.refresh(body.refresh_token, requestContext(request)));
+    return tokenResponse(await sessions.refresh(body.refresh_token, context));
   });
 }

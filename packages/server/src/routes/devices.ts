@@ -11,10 +11,10 @@ const TrustBody = z.strictObject({ trusted: z.boolean().optional() });
 
 /** A user's devices: list, trust and forget (both sensitive: step-up applies). */
 export async function deviceRoutes(app: FastifyInstance): Promise<void> {
-  const { authenticator, devices, sessions } = app.sessiond;
+  const { devices, sessions } = app.sessiond;
 
   app.get('/api/auth/devices', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     const list = await devices.list(auth.session.userId);
     return {
       devices: list.map((device) => ({
@@ -25,7 +25,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/api/auth/devices/:id/trust', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     requireNoPendingStepUp(auth);
     const { id } = parseInput(DeviceParams, request.params, 'path');
     const body = parseInput(TrustBody, request.body);
@@ -37,7 +37,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.delete('/api/auth/devices/:id', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     requireNoPendingStepUp(auth);
     const { id } = parseInput(DeviceParams, request.params, 'path');
     await sessions.forgetDevice(auth, id, requestContext(request));

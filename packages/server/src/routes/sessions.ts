@@ -4,7 +4,7 @@ import { listUserLogs, MAX_LOG_PAGE } from '../audit/log-query.js';
 import { SessiondError } from '../errors.js';
 import { authenticateRequest, requestContext } from '../http/authenticate.js';
 import { parseInput } from '../http/parse.js';
-import { activeSessionView, logView, sessionSummary, statusView, tokenResponse } from '../http/views.js';
+import { activeSessionView, logView, sessionSummary, statusView } from '../http/views.js';
 import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
 
 const RevokeBody = z.strictObject({ session_id: z.string().min(1).max(64) });
@@ -20,14 +20,14 @@ const StepUpBody = z.union([
 
 /** The authenticated half of the session API: every route needs a live session. */
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { authenticator, sessions, store, devices } = app.sessiond;
+  const { sessions, store, devices, transport } = app.sessiond;
 
   app.get('/api/auth/session/status', async (request) => {
-    return statusView(await authenticateRequest(authenticator, request));
+    return statusView(await authenticateRequest(app.sessiond, request));
   });
 
   app.get('/api/auth/session/active', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     const now = app.sessiond.clock.now();
     const [live, known] = await Promise.all([
       store.listLiveSessions(auth.session.userId, now),
@@ -38,47 +38,47 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/api/auth/session/logs', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     const query = parseInput(LogsQuery, request.query, 'query');
     const page = await listUserLogs(store, auth.session.userId, query);
     return { logs: page.logs.map(logView), next_cursor: page.nextCursor };
   });
 
   app.post('/api/auth/session/touch', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     return { session: sessionSummary(await sessions.touch(auth, requestContext(request))) };
   });
 
-  app.post('/api/auth/session/logout', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+  app.post('/api/auth/session/logout', async (request, reply) => {
+    const auth = await authenticateRequest(app.sessiond, request);
     await sessions.logout(auth, requestContext(request));
+    if (auth.credential === 'cookie') transport.clear(reply);
     return { logged_out: true };
   });
 
   app.post('/api/auth/session/revoke', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+    const auth = await authenticateRequest(app.sessiond, request);
     const body = parseInput(RevokeBody, request.body);
     const revoked = await sessions.revokeOwn(auth, body.session_id, requestContext(request));
     return { session_id: body.session_id, revoked };
   });
 
-  app.post('/api/auth/session/revoke-all', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+  app.post('/api/auth/session/revoke-all', async (request, reply) => {
+    const auth = await authenticateRequest(app.sessiond, request);
     requireNoPendingStepUp(auth);
     const body = parseInput(RevokeAllBody, request.body);
-    const revoked = await sessions.revokeAllOwn(
-      auth,
-      { keepCurrent: body.keep_current ?? false },
-      requestContext(request),
-    );
+    const keepCurrent = body.keep_current ?? false;
+    const revoked = await sessions.revokeAllOwn(auth, { keepCurrent }, requestContext(request));
+    if (auth.credential === 'cookie' && !keepCurrent) transport.clear(reply);
     return { revoked };
   });
 
-  app.post('/api/auth/session/step-up', async (request) => {
-    const auth = await authenticateRequest(authenticator, request);
+  app.post('/api/auth/session/step-up', async (request, reply) => {
+    const auth = await authenticateRequest(app.sessiond, request);
+    const mode = transport.transportOf(request);
     const body = parseInput(StepUpBody, request.body);
     if (!('password' in body))
       throw new SessiondError('totp_not_enrolled', 'no TOTP factor is enrolled for this user');
-    return tokenResponse(await sessions.stepUp(auth, body.password, requestContext(request)));
+    return transport.send(reply, mode, await sessions.stepUp(auth, body.password, requestContext(request)));
   });
 }
