@@ -394,10 +394,9 @@ class Client implements SessionClient {
 
   async #apply(grant: TokenResponse, event: SessionEvent): Promise<void> {
     const now = this.#platform.now();
-    const claims = grant.access_token ? decodeClaims(grant.access_token) : undefined;
     const persisted: Persisted = {
       session: grant.session,
-      user: { id: claims?.sub ?? this.#persisted?.user.id ?? '' },
+      user: { id: grant.session.user_id },
       device: grant.device,
       accessTokenExpiresAt: now + grant.expires_in * 1000,
       obtainedAt: now,
@@ -533,14 +532,4 @@ function reasonFor(code: string): EndReason {
   if (code === 'session_expired') return 'expired';
   if (code === 'refresh_token_reused') return 'reused';
   return 'revoked';
-}
-
-function decodeClaims(token: string): { sub?: string } | undefined {
-  try {
-    const payload = token.split('.')[1] ?? '';
-    const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    return JSON.parse(json) as { sub?: string };
-  } catch {
-    return undefined;
-  }
 }

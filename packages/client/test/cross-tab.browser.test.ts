@@ -193,3 +193,69 @@ describe('cross-tab coordination in Chromium', () => {
     expect(seen).toEqual(['initializing', 'authenticated']);
   });
 });
+
+describe('the cookie transport in Chromium', () => {
+  const call = (page: Page, path: string) =>
+    page.evaluate(async (p) => {
+      const response = await (
+        window as unknown as { client: { fetch(p: string): Promise<Response> } }
+      ).client.fetch(p);
+      return response.status;
+    }, path);
+
+  it('keeps every token out of reach of JavaScript, in cookies and storage alike', async () => {
+    context = await browser.newContext();
+    const [tab] = await openTabs(1, 'cookie');
+    await signIn(tab!, await newUser());
+    expect(await statusOf(tab!)).toBe('authenticated');
+    const visible = await tab!.evaluate(() => ({
+      cookies: document.cookie,
+      storage: JSON.stringify({ ...localStorage }),
+    }));
+    expect(visible.cookies).not.toContain('sessiond');
+    expect(visible.storage).not.toMatch(/rt_|eyJ/);
+    const jar = await context.cookies();
+    expect(jar.map((c) => [c.name, c.httpOnly]).sort()).toEqual([
+      ['sessiond_at', true],
+      ['sessiond_rt', true],
+    ]);
+    expect(await call(tab!, '/api/auth/session/status')).toBe(200);
+  });
+
+  it('coordinates tabs: one refresh for all, sign-out everywhere, no flash on reload', async () => {
+    context = await browser.newContext();
+    const tabs = await openTabs(3, 'cookie');
+    await signIn(tabs[0]!, await newUser());
+    for (const tab of tabs)
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'authenticated',
+      );
+    const before = refreshesSeenByServer;
+    await Promise.all(
+      tabs.map((tab) =>
+        tab.evaluate(() => (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh()),
+      ),
+    );
+    expect(refreshesSeenByServer - before).toBe(1);
+    expect(await call(tabs[2]!, '/api/auth/session/status')).toBe(200);
+
+    await tabs[1]!.reload();
+    await tabs[1]!.waitForFunction(() => (window as unknown as { client?: unknown }).client !== undefined);
+    expect((await states(tabs[1]!)).map((s) => s.status)).toEqual(['initializing', 'authenticated']);
+
+    await tabs[2]!.evaluate(() =>
+      (window as unknown as { client: { signOut(): Promise<void> } }).client.signOut(),
+    );
+    for (const tab of tabs) {
+      await tab.waitForFunction(
+        () =>
+          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+            .status === 'unauthenticated',
+      );
+    }
+    expect(await call(tabs[0]!, '/api/auth/session/status')).toBe(401);
+    expect(await context.cookies()).toEqual([]);
+  });
+});

@@ -31,6 +31,7 @@ export interface Device {
 
 export interface SessionSummary {
   id: string;
+  user_id: string;
   device_id: string;
   client_id: string;
   acr: AssuranceLevel;
@@ -61,7 +62,7 @@ export interface ActiveSession {
 }
 
 export interface SessionStatus {
-  session: SessionSummary & { user_id: string; step_up_required: boolean };
+  session: SessionSummary & { step_up_required: boolean };
   token: { expires_at: string; issued_at: string };
 }
 

@@ -17,6 +17,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export function sessionSummary(session: SessionRecord): SessionSummary {
   return {
     id: session.id,
+    user_id: session.userId,
     device_id: session.deviceId,
     client_id: session.clientId,
     acr: session.acr,
@@ -85,7 +86,6 @@ export function statusView(auth: Authenticated): SessionStatus {
   return {
     session: {
       ...sessionSummary(auth.session),
-      user_id: auth.session.userId,
       step_up_required: auth.session.stepUpRequired,
     },
     token: { expires_at: iso(auth.claims.exp * 1000), issued_at: iso(auth.claims.iat * 1000) },
