@@ -66,6 +66,39 @@ async function signIn(page: Page, email: string): Promise<void> {
   );
 }
 
+type ClientWindow = {
+  client: { state: { get(): { status: string; accessTokenExpiresAt: number } }; refresh(): Promise<void> };
+};
+
+function waitForStatus(tab: Page, status: string): Promise<unknown> {
+  return tab.waitForFunction(
+    (s) => (window as unknown as ClientWindow).client.state.get().status === s,
+    status,
+  );
+}
+
+/** Opens `count` tabs, signs in in the first, and waits until every tab knows. */
+async function signedInTabs(
+  count: number,
+  transport: 'bearer' | 'cookie' = 'bearer',
+  query = '',
+): Promise<Page[]> {
+  context = await browser.newContext();
+  const tabs = await openTabs(count, transport, query);
+  await signIn(tabs[0]!, await newUser());
+  for (const tab of tabs) await waitForStatus(tab, 'authenticated');
+  return tabs;
+}
+
+/** Every tab calls refresh() at the same moment; returns how many refreshes reached the server. */
+async function refreshAllAtOnce(tabs: Page[]): Promise<number> {
+  const before = refreshesSeenByServer;
+  await Promise.all(
+    tabs.map((tab) => tab.evaluate(() => (window as unknown as ClientWindow).client.refresh())),
+  );
+  return refreshesSeenByServer - before;
+}
+
 async function newUser(): Promise<string> {
   const email = uniqueEmail();
   await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
@@ -77,24 +110,12 @@ describe('cross-tab coordination in Chromium', () => {
     context = await browser.newContext();
     const tabs = await openTabs(2);
     await signIn(tabs[0]!, await newUser());
-    await tabs[1]!.waitForFunction(
-      () =>
-        (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-          .status === 'authenticated',
-    );
+    await waitForStatus(tabs[1]!, 'authenticated');
     expect(await statusOf(tabs[1]!)).toBe('authenticated');
   });
 
   it('a forced refresh in one of five tabs updates all others, none of which calls refresh', async () => {
-    context = await browser.newContext();
-    const tabs = await openTabs(5);
-    await signIn(tabs[0]!, await newUser());
-    for (const tab of tabs)
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'authenticated',
-      );
+    const tabs = await signedInTabs(5);
     const before = refreshesSeenByServer;
     const expiresBefore = await tabs[1]!.evaluate(
       () =>
@@ -120,65 +141,25 @@ describe('cross-tab coordination in Chromium', () => {
   });
 
   it('five tabs refreshing at the same moment cost one refresh (Web Locks, then re-check)', async () => {
-    context = await browser.newContext();
-    const tabs = await openTabs(5);
-    await signIn(tabs[0]!, await newUser());
-    for (const tab of tabs)
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'authenticated',
-      );
-    const before = refreshesSeenByServer;
-    await Promise.all(
-      tabs.map((tab) =>
-        tab.evaluate(() => (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh()),
-      ),
-    );
-    expect(refreshesSeenByServer - before).toBe(1);
+    const tabs = await signedInTabs(5);
+    expect(await refreshAllAtOnce(tabs)).toBe(1);
     for (const tab of tabs) expect(await statusOf(tab)).toBe('authenticated');
   });
 
   it('without Web Locks, the BroadcastChannel lease still makes five simultaneous refreshes cost one', async () => {
-    context = await browser.newContext();
-    const tabs = await openTabs(5, 'bearer', '&locks=off');
+    const tabs = await signedInTabs(5, 'bearer', '&locks=off');
     expect(await tabs[0]!.evaluate(() => navigator.locks)).toBeUndefined();
-    await signIn(tabs[0]!, await newUser());
-    for (const tab of tabs)
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'authenticated',
-      );
-    const before = refreshesSeenByServer;
-    await Promise.all(
-      tabs.map((tab) =>
-        tab.evaluate(() => (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh()),
-      ),
-    );
-    expect(refreshesSeenByServer - before).toBe(1);
+    expect(await refreshAllAtOnce(tabs)).toBe(1);
     for (const tab of tabs) expect(await statusOf(tab)).toBe('authenticated');
   });
 
   it('a sign-out in one tab signs out every tab', async () => {
-    context = await browser.newContext();
-    const tabs = await openTabs(3);
-    await signIn(tabs[0]!, await newUser());
-    for (const tab of tabs)
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'authenticated',
-      );
+    const tabs = await signedInTabs(3);
     await tabs[2]!.evaluate(() =>
       (window as unknown as { client: { signOut(): Promise<void> } }).client.signOut(),
     );
     for (const tab of tabs) {
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'unauthenticated',
-      );
+      await waitForStatus(tab, 'unauthenticated');
       expect((await states(tab)).at(-1)).toMatchObject({ status: 'unauthenticated', reason: 'signed_out' });
     }
   });
@@ -223,22 +204,8 @@ describe('the cookie transport in Chromium', () => {
   });
 
   it('coordinates tabs: one refresh for all, sign-out everywhere, no flash on reload', async () => {
-    context = await browser.newContext();
-    const tabs = await openTabs(3, 'cookie');
-    await signIn(tabs[0]!, await newUser());
-    for (const tab of tabs)
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'authenticated',
-      );
-    const before = refreshesSeenByServer;
-    await Promise.all(
-      tabs.map((tab) =>
-        tab.evaluate(() => (window as unknown as { client: { refresh(): Promise<void> } }).client.refresh()),
-      ),
-    );
-    expect(refreshesSeenByServer - before).toBe(1);
+    const tabs = await signedInTabs(3, 'cookie');
+    expect(await refreshAllAtOnce(tabs)).toBe(1);
     expect(await call(tabs[2]!, '/api/auth/session/status')).toBe(200);
 
     await tabs[1]!.reload();
@@ -249,11 +216,7 @@ describe('the cookie transport in Chromium', () => {
       (window as unknown as { client: { signOut(): Promise<void> } }).client.signOut(),
     );
     for (const tab of tabs) {
-      await tab.waitForFunction(
-        () =>
-          (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
-            .status === 'unauthenticated',
-      );
+      await waitForStatus(tab, 'unauthenticated');
     }
     expect(await call(tabs[0]!, '/api/auth/session/status')).toBe(401);
     expect(await context.cookies()).toEqual([]);
