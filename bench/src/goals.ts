@@ -28,3 +28,18 @@ export const P99_GOALS_MS: Readonly<Record<string, number>> = {
   'sessiond-refresh': 50,
   'sessiond-status': 50,
 };
+
+/**
+ * Rows 6 and 7 (@sessiond/client in Chromium): p99 ceilings in milliseconds, the product
+ * spec's target and the stretch goal of a tenth of it.
+ */
+export const CLIENT_LATENCY_GOALS_MS: Readonly<Record<string, { below: number; stretchBelow: number }>> = {
+  'cross-tab-refresh': { below: 50, stretchBelow: 5 },
+  'load-authenticated': { below: 100, stretchBelow: 10 },
+  'load-unauthenticated': { below: 100, stretchBelow: 10 },
+};
+
+/** Row 8: ceilings on the heap one client retains over 1,000 refreshes, in bytes (1 MB, 100 KB). */
+export const CLIENT_HEAP_GOALS_BYTES: Readonly<Record<string, { below: number; stretchBelow: number }>> = {
+  'heap-one-client': { below: 1024 * 1024, stretchBelow: 100 * 1024 },
+};

@@ -1,3 +1,5 @@
+import { clientWarnings, renderClientTable } from './client-rows/client-report.js';
+import type { ClientRows } from './client-rows/client-row.js';
 import { checkLatencies, checkRatios, type LatencyCheck, type RatioCheck } from './comparisons.js';
 import { RATIO_GOALS, VERIFY_RATIO_GOALS } from './goals.js';
 import { ratioCell, ratioGoalCell, verdict } from './ratio-cells.js';
@@ -30,11 +32,14 @@ export interface BenchReport {
   /** Row 4, verify() calls per second on one core, and its ratios. */
   verify: VerifyRow;
   verifyRatios: RatioCheck[];
+  /** Rows 6 to 8, @sessiond/client in Chromium and in Node. */
+  client: ClientRows;
   /** Servers that could not be started, so their rows are missing. */
   serverFailures: Array<{ server: string; error: string }>;
 }
 
-// Row 4 is not an HTTP row: it has a table of its own (verify-loops/verify-report.ts).
+// Rows 4 and 6 to 8 are not HTTP rows: they have tables of their own (verify-loops/verify-report.ts,
+// client-rows/client-report.ts).
 const ROW_ORDER: readonly RowId[] = ['refresh', 'status', 'create', 'resource'];
 const ROW_NUMBER: Readonly<Record<RowId, number>> = { refresh: 1, status: 2, create: 3, resource: 5 };
 
@@ -42,6 +47,7 @@ export function buildReport(
   meta: BenchMeta,
   results: readonly TargetResult[],
   verify: VerifyRow,
+  client: ClientRows,
   serverFailures: BenchReport['serverFailures'],
 ): BenchReport {
   // Stable sort: within a row, sessiond (started first) leads, then its peers.
@@ -57,6 +63,7 @@ export function buildReport(
     latencies: checkLatencies(ordered),
     verify,
     verifyRatios: checkRatios(VERIFY_RATIO_GOALS, callRate),
+    client,
     serverFailures,
   };
 }
@@ -132,8 +139,14 @@ export function renderMarkdown(report: BenchReport): string {
     `Password hashing behind \`POST /api/auth/session/create\`: ${describeHashParams(meta.passwordHashParams)}.`,
     '',
     ...renderVerifyTable(report.verify, report.verifyRatios, meta),
+    '',
+    ...renderClientTable(report.client),
   ];
-  const warningLines = [...warnings(report), ...verifyWarnings(report.verify, report.verifyRatios)];
+  const warningLines = [
+    ...warnings(report),
+    ...verifyWarnings(report.verify, report.verifyRatios),
+    ...clientWarnings(report.client),
+  ];
   if (warningLines.length > 0) lines.push('', ...warningLines);
   return `${lines.join('\n')}\n`;
 }

@@ -1,10 +1,11 @@
 // `npm run bench`: starts every server under test, runs autocannon against each target
 // (a warm-up, then BENCH_RUNS measured rounds, interleaved so that drift in machine speed
-// hits every target alike), then row 4's verify loops in a child process of their own, and
-// prints and saves the tables with same-run ratios.
+// hits every target alike), then row 4's verify loops in a child process of their own, then
+// rows 6 to 8 (@sessiond/client in Chromium and in Node), and prints and saves the tables.
 import { resolve } from 'node:path';
 import type { RunSample } from './autocannon-runner.js';
 import { closeAll, installExitHandlers } from './cleanup.js';
+import { measureClientRows } from './client-rows/run-client-rows.js';
 import type { BenchConfig } from './config.js';
 import { loadConfig } from './config.js';
 import { errorMessage, log } from './log.js';
@@ -110,6 +111,8 @@ async function main(): Promise<number> {
   }
   // Row 4 runs with no load on: the servers are idle, sessiond only feeds the revocation stream.
   const verify = await measureVerifyLoops(config, issuer.current);
+  // Rows 6 to 8 likewise: sessiond only answers the client's own calls.
+  const client = await measureClientRows(config, issuer.current);
   for (const server of servers) await server.stop();
 
   const machine = describeMachine(resolve(config.benchDir, '..'));
@@ -125,6 +128,7 @@ async function main(): Promise<number> {
     },
     targets.map((target) => summarize(target, measured.get(target.id)!)),
     verify,
+    client,
     serverFailures,
   );
   const markdown = renderMarkdown(report);
@@ -136,7 +140,8 @@ async function main(): Promise<number> {
   const incomplete =
     serverFailures.length > 0 ||
     report.results.some((result) => result.failures.length > 0) ||
-    verify.failure !== null;
+    verify.failure !== null ||
+    client.results.some((result) => result.failure !== null);
   return incomplete ? 1 : 0;
 }
 
