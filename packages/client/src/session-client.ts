@@ -71,7 +71,10 @@ interface Persisted {
   refreshToken?: string;
 }
 
-type TabMessage = { type: 'grant'; persisted: Persisted } | { type: 'ended'; reason: EndReason };
+type TabMessage =
+  | { type: 'grant'; persisted: Persisted; event: SessionEvent }
+  | { type: 'ended'; reason: EndReason }
+  | { type: 'step_up_required' };
 
 const REFRESH_LOCK = 'sessiond-refresh';
 
@@ -155,7 +158,7 @@ class Client implements SessionClient {
     const first = await this.#send(input, init);
     if (first.status !== 401 || !this.#persisted) return first;
     if ((first.headers.get('www-authenticate') ?? '').includes('insufficient_user_authentication')) {
-      this.#dispatch('step_up_needed');
+      this.#stepUpRequired({ broadcast: true });
       return first;
     }
     try {
@@ -408,7 +411,7 @@ class Client implements SessionClient {
       persisted.user = { id: (grant.session as { user_id?: string }).user_id ?? '' };
     await this.#storage.set(this.#keys.session, JSON.stringify(persisted));
     this.#adopt(persisted, event);
-    this.#channel?.post({ type: 'grant', persisted } satisfies TabMessage);
+    this.#channel?.post({ type: 'grant', persisted, event } satisfies TabMessage);
   }
 
   #adopt(persisted: Persisted, event: SessionEvent): void {
@@ -435,8 +438,7 @@ class Client implements SessionClient {
   async #onCallFailure(error: unknown): Promise<void> {
     if (!(error instanceof SessionClientError)) return;
     if (error.kind === 'step_up') {
-      this.#dispatch('step_up_needed');
-      this.#emit('step_up_required', error.code);
+      this.#stepUpRequired({ broadcast: true });
     } else if (error.kind === 'auth' && error.code && SESSION_ENDING_CODES.has(error.code)) {
       await this.#end(reasonFor(error.code), { broadcast: true });
     } else if (error.kind === 'auth' && this.#transport === 'bearer') {
@@ -447,11 +449,26 @@ class Client implements SessionClient {
 
   #onTabMessage(message: TabMessage): void {
     if (message.type === 'grant') {
-      this.#generation += this.#persisted ? 0 : 1;
-      this.#adopt(message.persisted, this.#persisted ? 'refreshed' : 'signed_in');
+      const event: SessionEvent = !this.#persisted
+        ? 'signed_in'
+        : message.event === 'stepped_up'
+          ? 'stepped_up'
+          : 'refreshed';
+      if (!this.#persisted) this.#generation += 1;
+      this.#adopt(message.persisted, event);
     } else if (message.type === 'ended') {
       void this.#end(message.reason, { broadcast: false });
+    } else if (message.type === 'step_up_required') {
+      this.#stepUpRequired({ broadcast: false });
     }
+  }
+
+  /** The server wants re-authentication: this tab and (unless it heard it from one) all tabs. */
+  #stepUpRequired(options: { broadcast: boolean }): void {
+    if (this.#state.get().status === 'step_up_required') return;
+    this.#dispatch('step_up_needed');
+    if (options.broadcast) this.#channel?.post({ type: 'step_up_required' } satisfies TabMessage);
+    this.#emit('step_up_required', null);
   }
 
   #dispatch(event: SessionEvent, next?: SessionState): void {

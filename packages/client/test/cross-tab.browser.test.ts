@@ -153,6 +153,47 @@ describe('cross-tab coordination in Chromium', () => {
     for (const tab of tabs) expect(await statusOf(tab)).toBe('authenticated');
   });
 
+  it('a step-up demanded in one tab shows in every tab, and the step-up in one clears it everywhere', async () => {
+    const tabs = await signedInTabs(2);
+    const sessionId = await tabs[0]!.evaluate(
+      () =>
+        (
+          window as unknown as { client: { state: { get(): { session: { id: string } } } } }
+        ).client.state.get().session.id,
+    );
+    const session = (await server.app.sessiond.store.findSession(sessionId))!;
+    await server.app.sessiond.store.requireStepUp(session.id, {
+      action: 'step_up_required',
+      success: true,
+      userId: session.userId,
+      sessionId: session.id,
+      deviceId: session.deviceId,
+      ip: null,
+      userAgent: null,
+      createdAt: server.clock.now(),
+    });
+    const refused = await tabs[0]!.evaluate(async () => {
+      const c = (window as unknown as { client: { fetch(p: string, i: RequestInit): Promise<Response> } })
+        .client;
+      return (
+        await c.fetch('/api/auth/session/revoke-all', {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status;
+    });
+    expect(refused).toBe(401);
+    await waitForStatus(tabs[1]!, 'step_up_required');
+    await tabs[1]!.evaluate(
+      (password) =>
+        (window as unknown as { client: { stepUp(p: string): Promise<void> } }).client.stepUp(password),
+      PASSWORD,
+    );
+    await waitForStatus(tabs[0]!, 'authenticated');
+    expect(await statusOf(tabs[1]!)).toBe('authenticated');
+  });
+
   it('a sign-out in one tab signs out every tab', async () => {
     const tabs = await signedInTabs(3);
     await tabs[2]!.evaluate(() =>
