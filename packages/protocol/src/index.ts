@@ -9,6 +9,17 @@ export type {
   SessionEndReason,
 } from './events.js';
 export { EVENT_NAMES, LOG_ACTIONS } from './events.js';
+export type { JSONObject, JSONValue, StateOperation, StatePath } from './state-operations.js';
+export {
+  applyStateOperation,
+  canonical,
+  parseStateOperation,
+  readState,
+  STATE_LIMITS,
+  STATE_OPERATION_NAMES,
+  StateOperationError,
+  stateDocumentSize,
+} from './state-operations.js';
 export type {
   AccessTokenClaims,
   ActiveSession,
