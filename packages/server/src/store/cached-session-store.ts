@@ -120,6 +120,11 @@ export class CachedSessionStore implements SessionStore {
     this.inner.listTimedOutSessions(now, limit);
   forgetExpiredSuccessors: SessionStore['forgetExpiredSuccessors'] = (before) =>
     this.inner.forgetExpiredSuccessors(before);
+  applyStateOperation: SessionStore['applyStateOperation'] = (input) => this.inner.applyStateOperation(input);
+  readStateDocument: SessionStore['readStateDocument'] = (userId, namespace) =>
+    this.inner.readStateDocument(userId, namespace);
+  listStateOperations: SessionStore['listStateOperations'] = (userId, afterSeq, limit) =>
+    this.inner.listStateOperations(userId, afterSeq, limit);
   appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
   listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
   listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();

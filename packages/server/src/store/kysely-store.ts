@@ -1,3 +1,10 @@
+import {
+  applyStateOperation,
+  type JSONObject,
+  type StateOperation,
+  StateOperationError,
+  stateDocumentSize,
+} from '@sessiond/protocol';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import type { Dialect } from './migrations.js';
 import type {
@@ -21,6 +28,7 @@ import {
 } from './row-mappers.js';
 import type { Database } from './schema.js';
 import {
+  type ApplyStateOperationInput,
   type DeviceSighting,
   EmailTakenError,
   type EndSessionInput,
@@ -30,6 +38,8 @@ import {
   type RotateRefreshTokenInput,
   type RotationOutcome,
   type SessionStore,
+  type StateOperationOutcome,
+  type StateOperationRecord,
 } from './session-store.js';
 import type { Transact } from './transact.js';
 
@@ -355,6 +365,117 @@ export class KyselySessionStore implements SessionStore {
     return Number(result.numUpdatedRows);
   }
 
+  async applyStateOperation(input: ApplyStateOperationInput): Promise<StateOperationOutcome> {
+    try {
+      return await this.#transact(async (trx) => {
+        const previous = await findStateOperation(trx, input.userId, input.clientOpId);
+        if (previous !== undefined) return { kind: 'duplicate', seq: previous };
+        const row = await trx
+          .selectFrom('stateDocuments')
+          .select('document')
+          .where('userId', '=', input.userId)
+          .where('namespace', '=', input.namespace)
+          .executeTakeFirst();
+        const current = row ? (JSON.parse(row.document) as JSONObject) : {};
+        let document: JSONObject;
+        try {
+          document = applyStateOperation(current, input.operation);
+        } catch (error) {
+          if (error instanceof StateOperationError)
+            return { kind: 'rejected', reason: 'invalid_operation', message: error.message };
+          throw error;
+        }
+        const serialised = JSON.stringify(document);
+        if (stateDocumentSize(document) > input.maxDocumentBytes) {
+          return {
+            kind: 'rejected',
+            reason: 'state_too_large',
+            message: `the ${input.namespace} document would exceed ${input.maxDocumentBytes} bytes`,
+          };
+        }
+        const cursor = await trx
+          .insertInto('stateCursors')
+          .values({ userId: input.userId, lastSeq: 1 })
+          .onConflict((conflict) =>
+            conflict.column('userId').doUpdateSet((eb) => ({ lastSeq: eb('stateCursors.lastSeq', '+', 1) })),
+          )
+          .returning('lastSeq')
+          .executeTakeFirstOrThrow();
+        const seq = Number(cursor.lastSeq);
+        await trx
+          .insertInto('stateDocuments')
+          .values({
+            userId: input.userId,
+            namespace: input.namespace,
+            document: serialised,
+            version: seq,
+            updatedAt: input.now,
+          })
+          .onConflict((conflict) =>
+            conflict
+              .columns(['userId', 'namespace'])
+              .doUpdateSet({ document: serialised, version: seq, updatedAt: input.now }),
+          )
+          .execute();
+        await trx
+          .insertInto('stateOperations')
+          .values({
+            userId: input.userId,
+            seq,
+            namespace: input.namespace,
+            clientOpId: input.clientOpId,
+            operation: JSON.stringify(input.operation),
+            createdAt: input.now,
+          })
+          .execute();
+        return { kind: 'applied', seq, document };
+      });
+    } catch (error) {
+      // PostgreSQL: a concurrent replay of the same clientOpId lost the unique-key race.
+      if (!isUniqueViolation(error)) throw error;
+      const seq = await findStateOperation(this.#db, input.userId, input.clientOpId);
+      if (seq === undefined) throw error;
+      return { kind: 'duplicate', seq };
+    }
+  }
+
+  async readStateDocument(
+    userId: string,
+    namespace: string,
+  ): Promise<{ document: JSONObject; version: number }> {
+    const row = await this.#db
+      .selectFrom('stateDocuments')
+      .select(['document', 'version'])
+      .where('userId', '=', userId)
+      .where('namespace', '=', namespace)
+      .executeTakeFirst();
+    return row
+      ? { document: JSON.parse(row.document) as JSONObject, version: Number(row.version) }
+      : { document: {}, version: 0 };
+  }
+
+  async listStateOperations(
+    userId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StateOperationRecord[]> {
+    const rows = await this.#db
+      .selectFrom('stateOperations')
+      .selectAll()
+      .where('userId', '=', userId)
+      .where('seq', '>', afterSeq)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      seq: Number(row.seq),
+      namespace: row.namespace,
+      clientOpId: row.clientOpId,
+      operation: JSON.parse(row.operation) as StateOperation,
+      createdAt: Number(row.createdAt),
+    }));
+  }
+
   async appendLog(entry: NewLogEntry): Promise<void> {
     await this.#transact((trx) => insertLog(trx, entry));
   }
@@ -399,6 +520,20 @@ export class KyselySessionStore implements SessionStore {
   async close(): Promise<void> {
     await this.#db.destroy();
   }
+}
+
+async function findStateOperation(
+  db: Executor,
+  userId: string,
+  clientOpId: string,
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('stateOperations')
+    .select('seq')
+    .where('userId', '=', userId)
+    .where('clientOpId', '=', clientOpId)
+    .executeTakeFirst();
+  return row ? Number(row.seq) : undefined;
 }
 
 async function insertLog(db: Executor, entry: NewLogEntry): Promise<void> {

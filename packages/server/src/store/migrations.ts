@@ -119,6 +119,36 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0002_state': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Per-user state documents (cart, follows, live, …) and the operation log they are built from.
+        await db.schema
+          .createTable('state_documents')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('namespace', 'text', (c) => c.notNull())
+          .addColumn('document', 'text', (c) => c.notNull())
+          .addColumn('version', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('state_documents_pk', ['user_id', 'namespace'])
+          .execute();
+        await db.schema
+          .createTable('state_operations')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('namespace', 'text', (c) => c.notNull())
+          .addColumn('client_op_id', 'text', (c) => c.notNull())
+          .addColumn('operation', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('state_operations_pk', ['user_id', 'seq'])
+          .addUniqueConstraint('state_operations_client_op_unique', ['user_id', 'client_op_id'])
+          .execute();
+        await db.schema
+          .createTable('state_cursors')
+          .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+          .addColumn('last_seq', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

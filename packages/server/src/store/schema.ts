@@ -64,6 +64,26 @@ export interface Database {
     detail: string | null;
     createdAt: number;
   };
+  stateDocuments: {
+    userId: string;
+    namespace: string;
+    document: string;
+    /** Sequence number of the last operation applied to this document. */
+    version: number;
+    updatedAt: number;
+  };
+  stateOperations: {
+    userId: string;
+    seq: number;
+    namespace: string;
+    clientOpId: string;
+    operation: string;
+    createdAt: number;
+  };
+  stateCursors: {
+    userId: string;
+    lastSeq: number;
+  };
   signingKeys: {
     kid: string;
     alg: string;

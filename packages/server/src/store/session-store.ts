@@ -1,4 +1,4 @@
-import type { AssuranceLevel, SessionEndReason } from '@sessiond/protocol';
+import type { AssuranceLevel, JSONObject, SessionEndReason, StateOperation } from '@sessiond/protocol';
 import type {
   DeviceRecord,
   LogRecord,
@@ -160,6 +160,17 @@ export interface SessionStore {
   /** Drops sealed successors of tokens rotated before `rotatedBefore` (grace window over). */
   forgetExpiredSuccessors(rotatedBefore: number): Promise<number>;
 
+  /**
+   * Applies one state operation: reads the document, applies, checks the size, takes the
+   * user's next sequence number, stores document and log entry, in one transaction. Exactly once
+   * per (user, clientOpId), concurrent replays included.
+   */
+  applyStateOperation(input: ApplyStateOperationInput): Promise<StateOperationOutcome>;
+  /** A namespace's document (`{}` if never written) and the sequence number it reflects. */
+  readStateDocument(userId: string, namespace: string): Promise<{ document: JSONObject; version: number }>;
+  /** The user's operations after `afterSeq`, in sequence order (catch-up after a reconnect). */
+  listStateOperations(userId: string, afterSeq: number, limit: number): Promise<StateOperationRecord[]>;
+
   appendLog(entry: NewLogEntry): Promise<void>;
   /** A user's log, newest first, strictly older than `beforeId` when given. */
   listLogs(query: { userId: string; limit: number; beforeId?: number }): Promise<LogRecord[]>;
@@ -186,6 +197,34 @@ export interface ForgetDeviceInput {
   now: number;
   sessionLog: (session: SessionRecord) => NewLogEntry;
   log: NewLogEntry;
+}
+
+export interface ApplyStateOperationInput {
+  userId: string;
+  namespace: string;
+  /** The client's idempotency key: an operation is applied at most once per user and key. */
+  clientOpId: string;
+  operation: StateOperation;
+  now: number;
+  maxDocumentBytes: number;
+}
+
+/**
+ * - `applied`: stored under the next per-user sequence number, the document updated.
+ * - `duplicate`: this `clientOpId` was applied before (as `seq`); nothing changed.
+ * - `rejected`: the operation clashes with the document or would make it too large; nothing changed.
+ */
+export type StateOperationOutcome =
+  | { kind: 'applied'; seq: number; document: JSONObject }
+  | { kind: 'duplicate'; seq: number }
+  | { kind: 'rejected'; reason: 'invalid_operation' | 'state_too_large'; message: string };
+
+export interface StateOperationRecord {
+  seq: number;
+  namespace: string;
+  clientOpId: string;
+  operation: StateOperation;
+  createdAt: number;
 }
 
 export class EmailTakenError extends Error {

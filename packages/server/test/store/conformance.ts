@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { StateOperation } from '@sessiond/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewLogEntry, SessionRecord } from '../../src/store/records.js';
 import { EmailTakenError, type SessionStore } from '../../src/store/session-store.js';
@@ -570,6 +571,98 @@ export function describeSessionStoreConformance(
         expect(await rotate(tokenHash, T0 + 6)).toMatchObject({
           kind: 'grace',
           successorSealed: next.sealed,
+        });
+      });
+    });
+
+    describe('per-user state', () => {
+      const apply = (
+        userId: string,
+        clientOpId: string,
+        operation: StateOperation,
+        namespace = 'cart',
+        maxDocumentBytes = 10_000,
+      ) => store.applyStateOperation({ userId, namespace, clientOpId, operation, now: T0, maxDocumentBytes });
+      const inc = (qty: number): StateOperation => ({
+        op: 'increment',
+        path: ['items', 'sku-1', 'qty'],
+        value: qty,
+      });
+
+      it('applies operations under one per-user sequence, across namespaces', async () => {
+        const user = await newUser();
+        expect(await apply(user.id, 'op-1', inc(2))).toMatchObject({ kind: 'applied', seq: 1 });
+        expect(
+          await apply(user.id, 'op-2', { op: 'add', path: ['creators'], value: 'c-1' }, 'follows'),
+        ).toMatchObject({ kind: 'applied', seq: 2 });
+        expect(await apply(user.id, 'op-3', inc(1))).toMatchObject({
+          kind: 'applied',
+          seq: 3,
+          document: { items: { 'sku-1': { qty: 3 } } },
+        });
+        expect(await store.readStateDocument(user.id, 'cart')).toEqual({
+          document: { items: { 'sku-1': { qty: 3 } } },
+          version: 3,
+        });
+        expect(await store.readStateDocument(user.id, 'follows')).toEqual({
+          document: { creators: ['c-1'] },
+          version: 2,
+        });
+        expect(await store.readStateDocument(user.id, 'live')).toEqual({ document: {}, version: 0 });
+        expect(
+          (await store.listStateOperations(user.id, 1, 10)).map((o) => [o.seq, o.clientOpId, o.namespace]),
+        ).toEqual([
+          [2, 'op-2', 'follows'],
+          [3, 'op-3', 'cart'],
+        ]);
+        const other = await newUser();
+        expect(await apply(other.id, 'op-1', inc(5))).toMatchObject({ kind: 'applied', seq: 1 });
+      });
+
+      it('applies a replayed client_op_id once, even when the replays race', async () => {
+        const user = await newUser();
+        const outcomes = await Promise.all(
+          Array.from({ length: 6 }, () => apply(user.id, 'same-op', inc(1))),
+        );
+        expect(outcomes.filter((o) => o.kind === 'applied')).toHaveLength(1);
+        expect(outcomes.filter((o) => o.kind === 'duplicate')).toEqual(
+          Array(5).fill({ kind: 'duplicate', seq: 1 }),
+        );
+        expect((await store.readStateDocument(user.id, 'cart')).document).toEqual({
+          items: { 'sku-1': { qty: 1 } },
+        });
+      });
+
+      it('gives concurrent distinct operations contiguous sequence numbers and loses none', async () => {
+        const user = await newUser();
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => apply(user.id, `op-${i}`, inc(1))),
+        );
+        const seqs = outcomes.map((o) => (o.kind === 'applied' ? o.seq : -1)).sort((a, b) => a - b);
+        expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect((await store.readStateDocument(user.id, 'cart')).document).toEqual({
+          items: { 'sku-1': { qty: 20 } },
+        });
+      });
+
+      it('rejects a clash or an oversized document without changing anything or using a sequence number', async () => {
+        const user = await newUser();
+        await apply(user.id, 'op-1', { op: 'set', path: ['note'], value: 'hello' });
+        expect(await apply(user.id, 'op-2', { op: 'increment', path: ['note'], value: 1 })).toMatchObject({
+          kind: 'rejected',
+          reason: 'invalid_operation',
+        });
+        expect(
+          await apply(user.id, 'op-3', { op: 'set', path: ['big'], value: 'x'.repeat(200) }, 'cart', 100),
+        ).toMatchObject({
+          kind: 'rejected',
+          reason: 'state_too_large',
+        });
+        expect(await apply(user.id, 'op-4', inc(1))).toMatchObject({ kind: 'applied', seq: 2 });
+        // A rejected id was not recorded: fixed and resent, it applies.
+        expect(await apply(user.id, 'op-2', { op: 'set', path: ['note'], value: 'bye' })).toMatchObject({
+          kind: 'applied',
+          seq: 3,
         });
       });
     });
