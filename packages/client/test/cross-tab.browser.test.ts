@@ -9,6 +9,8 @@ let server: TestServer;
 let browser: Browser;
 let context: BrowserContext;
 let refreshesSeenByServer = 0;
+/** While set, the server answers refreshes this late (see refreshAllAtOnce). */
+let refreshDelayMs = 0;
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -16,7 +18,9 @@ beforeAll(async () => {
     routes: (app) => {
       serveTestPage(app);
       app.addHook('onRequest', async (req) => {
-        if (req.url === '/api/auth/session/refresh') refreshesSeenByServer += 1;
+        if (req.url !== '/api/auth/session/refresh') return;
+        refreshesSeenByServer += 1;
+        if (refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, refreshDelayMs));
       });
     },
   });
@@ -90,12 +94,22 @@ async function signedInTabs(
   return tabs;
 }
 
-/** Every tab calls refresh() at the same moment; returns how many refreshes reached the server. */
+/**
+ * Every tab calls refresh() with the same token in hand; returns how many refreshes reached the
+ * server. The first refresh is answered late so that, even on a loaded machine, every tab has
+ * made its call before any grant arrives: a call made after its tab already adopted a new grant
+ * rightly refreshes again, and would measure scheduling, not coordination.
+ */
 async function refreshAllAtOnce(tabs: Page[]): Promise<number> {
   const before = refreshesSeenByServer;
-  await Promise.all(
-    tabs.map((tab) => tab.evaluate(() => (window as unknown as ClientWindow).client.refresh())),
-  );
+  refreshDelayMs = 400;
+  try {
+    await Promise.all(
+      tabs.map((tab) => tab.evaluate(() => (window as unknown as ClientWindow).client.refresh())),
+    );
+  } finally {
+    refreshDelayMs = 0;
+  }
   return refreshesSeenByServer - before;
 }
 
