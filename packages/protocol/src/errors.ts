@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   malformed_json: 400,
   weak_password: 400,
+  /** A state operation is malformed or clashes with the document it targets. */
+  invalid_operation: 400,
   totp_not_enrolled: 400,
   token_missing: 401,
   token_invalid: 401,
@@ -29,6 +31,8 @@ export const ERROR_STATUS = {
   device_not_found: 404,
   email_taken: 409,
   payload_too_large: 413,
+  /** The operation would grow a state document past SESSIOND_STATE_MAX_BYTES. */
+  state_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,

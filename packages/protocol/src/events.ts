@@ -13,6 +13,7 @@ export const EVENT_NAMES = [
   'device.trusted',
   'device.forgotten',
   'login.failed',
+  'state.changed',
 ] as const;
 
 export type EventName = (typeof EVENT_NAMES)[number];
@@ -69,4 +70,11 @@ export interface EventPayloads {
   'device.trusted': LifecycleEvent & { trusted: boolean };
   'device.forgotten': LifecycleEvent;
   'login.failed': LifecycleEvent & { ip: string | null };
+  /** A state operation was applied (the WebSocket hub fans it out to the user's devices). */
+  'state.changed': LifecycleEvent & {
+    namespace: string;
+    seq: number;
+    client_op_id: string;
+    operation: unknown;
+  };
 }

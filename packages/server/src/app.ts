@@ -14,6 +14,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { opsRoutes } from './routes/ops.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { stateRoutes } from './routes/state.js';
 import { resolveMasterSecret } from './secret.js';
 import { createServices, type Services } from './services.js';
 import { CachedSessionStore } from './store/cached-session-store.js';
@@ -111,6 +112,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(deviceRoutes);
   await app.register(oauthRoutes);
   await app.register(revocationRoutes);
+  await app.register(stateRoutes);
 
   app.addHook('onReady', async () => {
     services.sweeper.start(config.sweepIntervalSeconds * 1000, (error) =>

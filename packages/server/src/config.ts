@@ -105,6 +105,8 @@ const EnvSchema = z.object({
   SESSIOND_CORS_ORIGINS: originList.optional(),
   /** Largest accepted request body, in bytes. */
   SESSIOND_BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(16 * 1024),
+  /** Largest per-user state document (cart, follows, …), in bytes of JSON. */
+  SESSIOND_STATE_MAX_BYTES: integer(1024, 1024 * 1024).default(64 * 1024),
   /** Seconds between sweeps that mark timed-out sessions expired. */
   SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
@@ -140,6 +142,7 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
   readonly sweepIntervalSeconds: number;
+  readonly stateMaxBytes: number;
   readonly trustProxy: boolean;
 }
 
@@ -209,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     corsOrigins: Object.freeze(e.SESSIOND_CORS_ORIGINS ?? []),
     bodyLimitBytes: e.SESSIOND_BODY_LIMIT_BYTES,
     sweepIntervalSeconds: e.SESSIOND_SWEEP_INTERVAL_SECONDS,
+    stateMaxBytes: e.SESSIOND_STATE_MAX_BYTES,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
   };
   return Object.freeze(config);

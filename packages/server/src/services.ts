@@ -14,6 +14,7 @@ import { sessionPolicyFrom } from './sessions/session-policy.js';
 import { SessionService } from './sessions/session-service.js';
 import { SessionSweeper } from './sessions/session-sweeper.js';
 import type { SessionStore } from './store/session-store.js';
+import { StateService } from './sync/state-service.js';
 import { AccessTokenIssuer } from './tokens/access-token-issuer.js';
 import { SigningKeyRing } from './tokens/signing-key-ring.js';
 
@@ -74,6 +75,7 @@ export async function createServices(input: {
     clients: config.clients,
     issuer: config.issuer,
   });
+  const state = new StateService(store, clock, bus, { maxDocumentBytes: config.stateMaxBytes });
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
   return {
@@ -93,5 +95,6 @@ export async function createServices(input: {
     oauth,
     revocations,
     transport,
+    state,
   };
 }
