@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, request, uniqueEmail } from '../../server/test/helpers/api.js';
+import { demandStepUp } from '../../server/test/helpers/step-up.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { launchChromium } from './browser/chromium.js';
 import { serveTestPage } from './browser/test-page.js';
@@ -175,17 +176,7 @@ describe('cross-tab coordination in Chromium', () => {
           window as unknown as { client: { state: { get(): { session: { id: string } } } } }
         ).client.state.get().session.id,
     );
-    const session = (await server.app.sessiond.store.findSession(sessionId))!;
-    await server.app.sessiond.store.requireStepUp(session.id, {
-      action: 'step_up_required',
-      success: true,
-      userId: session.userId,
-      sessionId: session.id,
-      deviceId: session.deviceId,
-      ip: null,
-      userAgent: null,
-      createdAt: server.clock.now(),
-    });
+    await demandStepUp(server, sessionId);
     const refused = await tabs[0]!.evaluate(async () => {
       const c = (window as unknown as { client: { fetch(p: string, i: RequestInit): Promise<Response> } })
         .client;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, request, uniqueEmail } from '../../server/test/helpers/api.js';
+import { demandStepUp } from '../../server/test/helpers/step-up.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
 import { createSessionClient, type SessionClientOptions } from '../src/session-client.js';
 import type { SessionState } from '../src/state.js';
@@ -179,17 +180,7 @@ describe('@sessiond/client against a real server (bearer)', () => {
     const email = await newUser();
     const c = client();
     await c.signIn({ email, password: PASSWORD });
-    const session = await server.app.sessiond.store.findSession(c.state.get().session!.id);
-    await server.app.sessiond.store.requireStepUp(session!.id, {
-      action: 'step_up_required',
-      success: true,
-      userId: session!.userId,
-      sessionId: session!.id,
-      deviceId: session!.deviceId,
-      ip: null,
-      userAgent: null,
-      createdAt: server.clock.now(),
-    });
+    await demandStepUp(server, c.state.get().session!.id);
     const refused = await c.fetch('/api/auth/session/revoke-all', {
       method: 'POST',
       body: '{}',

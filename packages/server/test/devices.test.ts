@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, refresh, request, signIn, signUpAndIn } from './helpers/api.js';
+import { demandStepUp } from './helpers/step-up.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 let server: TestServer;
@@ -103,18 +104,7 @@ describe('devices', () => {
 describe('step-up', () => {
   async function flagged() {
     const grant = await signUpAndIn(server.url, { device: { id: 'stepup-0000-hhhh' } });
-    const session = (await server.app.sessiond.store.findSession(grant.session.id))!;
-    await server.app.sessiond.store.requireStepUp(session.id, {
-      action: 'step_up_required',
-      success: true,
-      userId: session.userId,
-      sessionId: session.id,
-      deviceId: session.deviceId,
-      ip: null,
-      userAgent: null,
-      actor: 'system',
-      createdAt: server.clock.now(),
-    });
+    await demandStepUp(server, grant.session.id);
     return grant;
   }
 
