@@ -235,12 +235,30 @@ describe('the cookie transport in Chromium', () => {
     const [tab] = await openTabs(1, 'cookie');
     await signIn(tab!, await newUser());
     expect(await statusOf(tab!)).toBe('authenticated');
-    const visible = await tab!.evaluate(() => ({
-      cookies: document.cookie,
-      storage: JSON.stringify({ ...localStorage }),
-    }));
+    // Everything page scripts can read: cookies, localStorage, and the client's IndexedDB store.
+    const visible = await tab!.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('sessiond');
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      const stored = await new Promise<unknown[]>((resolve, reject) => {
+        const all = db.transaction('kv', 'readonly').objectStore('kv').getAll();
+        all.onsuccess = () => resolve(all.result);
+        all.onerror = () => reject(all.error);
+      });
+      return {
+        cookies: document.cookie,
+        local: JSON.stringify({ ...localStorage }),
+        stored: JSON.stringify(stored),
+      };
+    });
     expect(visible.cookies).not.toContain('sessiond');
-    expect(visible.storage).not.toMatch(/rt_|eyJ/);
+    expect(visible.local).not.toMatch(/rt_|eyJ/);
+    // The client did persist its non-secret state there (so this check reads the right place)...
+    expect(visible.stored).toContain('expires_at');
+    // ...and no token.
+    expect(visible.stored).not.toMatch(/rt_|eyJ/);
     const jar = await context.cookies();
     expect(jar.map((c) => [c.name, c.httpOnly]).sort()).toEqual([
       ['sessiond_at', true],
