@@ -47,7 +47,7 @@ export async function callSessiond<T>(
   throw await failureFrom(response);
 }
 
-export async function failureFrom(response: Response): Promise<SessionClientError> {
+async function failureFrom(response: Response): Promise<SessionClientError> {
   let body: { error?: string; message?: string } = {};
   try {
     body = (await response.json()) as typeof body;

@@ -6,7 +6,6 @@ import {
   stateDocumentSize,
 } from '@sessiond/protocol';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
-import type { Dialect } from './migrations.js';
 import type {
   DeviceRecord,
   LogRecord,
@@ -56,18 +55,12 @@ class Rollback<T> {
  */
 export class KyselySessionStore implements SessionStore {
   readonly #db: Kysely<Database>;
-  readonly #dialect: Dialect;
   readonly #transact: Transact;
 
   /** Every write goes through `transact`, which decides how (and how many) commits happen. */
-  constructor(db: Kysely<Database>, dialect: Dialect, transact: Transact) {
+  constructor(db: Kysely<Database>, transact: Transact) {
     this.#db = db;
-    this.#dialect = dialect;
     this.#transact = transact;
-  }
-
-  get dialect(): Dialect {
-    return this.#dialect;
   }
 
   async createUser(user: UserRecord): Promise<void> {
