@@ -9,6 +9,8 @@ export const ERROR_STATUS = {
   weak_password: 400,
   /** A state operation is malformed or clashes with the document it targets. */
   invalid_operation: 400,
+  /** A sync WebSocket message that is not JSON or not a message of the protocol. */
+  invalid_message: 400,
   totp_not_enrolled: 400,
   token_missing: 401,
   token_invalid: 401,
@@ -26,6 +28,8 @@ export const ERROR_STATUS = {
   forbidden: 403,
   /** A cookie-authenticated state change without `x-sessiond-csrf: 1`, or from a foreign Origin. */
   csrf_required: 403,
+  /** A WebSocket handshake from a browser Origin that is neither the issuer's nor allowed. */
+  origin_not_allowed: 403,
   not_found: 404,
   session_not_found: 404,
   device_not_found: 404,
@@ -34,6 +38,8 @@ export const ERROR_STATUS = {
   /** The operation would grow a state document past SESSIOND_STATE_MAX_BYTES. */
   state_too_large: 413,
   unsupported_media_type: 415,
+  /** `GET /api/sync` without a WebSocket upgrade. */
+  upgrade_required: 426,
   rate_limited: 429,
   internal_error: 500,
   service_unavailable: 503,

@@ -8,6 +8,8 @@ export const EVENT_NAMES = [
   'session.revoked',
   'session.expired',
   'session.step_up',
+  'session.step_up_required',
+  'session.logged_out_everywhere',
   'refresh_token.reused',
   'device.new',
   'device.trusted',
@@ -65,6 +67,19 @@ export interface EventPayloads {
   'session.revoked': LifecycleEvent & { reason: SessionEndReason; actor: Actor; access_valid_until: string };
   'session.expired': LifecycleEvent & { reason: 'idle_timeout' | 'absolute_timeout' };
   'session.step_up': LifecycleEvent;
+  /** The session must re-authenticate before sensitive operations (`reason`: why it was flagged). */
+  'session.step_up_required': LifecycleEvent & { reason: string };
+  /**
+   * Every session of the user was revoked at once; `session_id` is the one that asked (null for
+   * an administrator), `kept_session_id` the one spared, if any. Each session also has its own
+   * `session.revoked`.
+   */
+  'session.logged_out_everywhere': LifecycleEvent & {
+    actor: Actor;
+    reason: SessionEndReason;
+    kept_session_id: string | null;
+    revoked: number;
+  };
   'refresh_token.reused': LifecycleEvent & { ip: string | null };
   'device.new': LifecycleEvent & { ip: string | null; user_agent: string | null };
   'device.trusted': LifecycleEvent & { trusted: boolean };
@@ -74,6 +89,8 @@ export interface EventPayloads {
   'state.changed': LifecycleEvent & {
     namespace: string;
     seq: number;
+    /** The namespace's sequence number before this operation (subscribers detect gaps with it). */
+    prev_seq: number;
     client_op_id: string;
     operation: unknown;
   };

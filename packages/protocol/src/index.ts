@@ -21,6 +21,23 @@ export {
   stateDocumentSize,
 } from './state-operations.js';
 export type {
+  SyncClientMessage,
+  SyncCloseReason,
+  SyncOperation,
+  SyncServerMessage,
+  SyncSessionEvent,
+  SyncSessionEventName,
+} from './sync.js';
+export {
+  CLIENT_OP_ID_MAX_LENGTH,
+  isSessionEndingClose,
+  NAMESPACE_PATTERN,
+  SYNC_BEARER_PROTOCOL_PREFIX,
+  SYNC_CLOSE_CODES,
+  SYNC_PATH,
+  SYNC_SUBPROTOCOL,
+} from './sync.js';
+export type {
   AccessTokenClaims,
   ActiveSession,
   AssuranceLevel,

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCORS from '@fastify/cors';
+import fastifyWebSocket from '@fastify/websocket';
+import { SYNC_SUBPROTOCOL } from '@sessiond/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type EventBus, InProcessBus } from './bus/event-bus.js';
 import { type Clock, systemClock } from './clock.js';
@@ -15,6 +17,7 @@ import { opsRoutes } from './routes/ops.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
+import { syncRoutes } from './routes/sync.js';
 import { resolveMasterSecret } from './secret.js';
 import { createServices, type Services } from './services.js';
 import { CachedSessionStore } from './store/cached-session-store.js';
@@ -46,6 +49,8 @@ const REDACT = [
   '*.refresh_token',
   '*.access_token',
   '*.token',
+  // A `sessiond.bearer.<token>` subprotocol carries an access token.
+  'req.headers["sec-websocket-protocol"]',
 ];
 
 /**
@@ -97,6 +102,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (config.corsOrigins.length > 0) await app.register(fastifyCORS, corsOptions(config.corsOrigins));
   // Parses the Cookie header for the cookie transport. Unsigned: the values are tokens checked anyway.
   await app.register(fastifyCookie);
+  await app.register(fastifyWebSocket, {
+    options: {
+      // An `apply` message carries at most one document's worth of value, plus its envelope.
+      maxPayload: config.stateMaxBytes + 16 * 1024,
+      // Offered alongside a bearer subprotocol, ours is the one selected (never the token).
+      handleProtocols: (offered) => (offered.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
+    },
+  });
 
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
@@ -113,14 +126,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(oauthRoutes);
   await app.register(revocationRoutes);
   await app.register(stateRoutes);
+  await app.register(syncRoutes);
 
   app.addHook('onReady', async () => {
+    services.syncHub.startHeartbeat();
     services.sweeper.start(config.sweepIntervalSeconds * 1000, (error) =>
       app.log.error({ err: error }, 'session sweep failed'),
     );
   });
   app.addHook('preClose', async () => {
     services.revocations.closeAll();
+    services.syncHub.close();
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();

@@ -107,6 +107,12 @@ const EnvSchema = z.object({
   SESSIOND_BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(16 * 1024),
   /** Largest per-user state document (cart, follows, …), in bytes of JSON. */
   SESSIOND_STATE_MAX_BYTES: integer(1024, 1024 * 1024).default(64 * 1024),
+  /** State operations a user may apply per second, sustained (WebSocket and HTTP together). */
+  SESSIOND_STATE_OPS_PER_SECOND: integer(1, 100_000).default(20),
+  /** State operations a user may apply at once before the per-second rate applies (offline replays). */
+  SESSIOND_STATE_OPS_BURST: integer(1, 1_000_000).default(200),
+  /** Days the operation log is kept for catch-up and replay detection; older clients get a snapshot. */
+  SESSIOND_STATE_OP_RETENTION_DAYS: integer(1, 365).default(30),
   /** Seconds between sweeps that mark timed-out sessions expired. */
   SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
@@ -143,6 +149,9 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly sweepIntervalSeconds: number;
   readonly stateMaxBytes: number;
+  readonly stateOpsPerSecond: number;
+  readonly stateOpsBurst: number;
+  readonly stateOpRetentionDays: number;
   readonly trustProxy: boolean;
 }
 
@@ -213,6 +222,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     bodyLimitBytes: e.SESSIOND_BODY_LIMIT_BYTES,
     sweepIntervalSeconds: e.SESSIOND_SWEEP_INTERVAL_SECONDS,
     stateMaxBytes: e.SESSIOND_STATE_MAX_BYTES,
+    stateOpsPerSecond: e.SESSIOND_STATE_OPS_PER_SECOND,
+    stateOpsBurst: e.SESSIOND_STATE_OPS_BURST,
+    stateOpRetentionDays: e.SESSIOND_STATE_OP_RETENTION_DAYS,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
   };
   return Object.freeze(config);

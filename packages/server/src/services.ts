@@ -14,7 +14,9 @@ import { sessionPolicyFrom } from './sessions/session-policy.js';
 import { SessionService } from './sessions/session-service.js';
 import { SessionSweeper } from './sessions/session-sweeper.js';
 import type { SessionStore } from './store/session-store.js';
+import { OperationRateLimiter } from './sync/op-rate-limiter.js';
 import { StateService } from './sync/state-service.js';
+import { SyncHub } from './sync/sync-hub.js';
 import { AccessTokenIssuer } from './tokens/access-token-issuer.js';
 import { SigningKeyRing } from './tokens/signing-key-ring.js';
 
@@ -65,7 +67,6 @@ export async function createServices(input: {
     successorBox: new SecretBox(masterSecret, 'refresh-successor'),
     clients: config.clients,
   });
-  const sweeper = new SessionSweeper(store, clock, ending, keys, policy.refreshGraceMs);
   const oauth = new OAuthService({
     store,
     clock,
@@ -75,7 +76,17 @@ export async function createServices(input: {
     clients: config.clients,
     issuer: config.issuer,
   });
-  const state = new StateService(store, clock, bus, { maxDocumentBytes: config.stateMaxBytes });
+  const state = new StateService(
+    store,
+    clock,
+    bus,
+    new OperationRateLimiter(clock, { perSecond: config.stateOpsPerSecond, burst: config.stateOpsBurst }),
+    { maxDocumentBytes: config.stateMaxBytes, retentionDays: config.stateOpRetentionDays },
+  );
+  const sweeper = new SessionSweeper(store, clock, ending, keys, {
+    refreshGraceMs: policy.refreshGraceMs,
+    compactState: () => state.compact(),
+  });
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
   return {
@@ -96,5 +107,6 @@ export async function createServices(input: {
     revocations,
     transport,
     state,
+    syncHub: new SyncHub(bus),
   };
 }

@@ -89,6 +89,11 @@ export class CookieTransport {
     this.cookies.clear(reply);
   }
 
+  /** Whether a browser on `origin` may use sessiond with credentials: the issuer's or a configured one. */
+  allowsOrigin(origin: string): boolean {
+    return this.#allowedOrigins.has(origin);
+  }
+
   #requireCSRFDefence(request: FastifyRequest): void {
     if (request.headers[CSRF_HEADER] !== '1') {
       throw new SessiondError('csrf_required', 'State-changing cookie requests need the anti-CSRF header');
@@ -98,7 +103,7 @@ export class CookieTransport {
 
   #requireAllowedOrigin(request: FastifyRequest): void {
     const origin = request.headers.origin;
-    if (origin !== undefined && !this.#allowedOrigins.has(origin)) {
+    if (origin !== undefined && !this.allowsOrigin(origin)) {
       throw new SessiondError('csrf_required', 'this Origin may not make cookie requests to sessiond');
     }
   }

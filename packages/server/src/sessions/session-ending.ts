@@ -38,7 +38,10 @@ export class SessionEnding {
     return ended !== undefined;
   }
 
-  /** Revokes every live session of a user, optionally keeping one or only one device's. */
+  /**
+   * Revokes every live session of a user, optionally keeping one or only one device's. Without a
+   * device, it is "log out everywhere": announced once as such, besides each session's revocation.
+   */
   async revokeAll(input: {
     userId: string;
     reason: SessionEndReason;
@@ -46,6 +49,8 @@ export class SessionEnding {
     context: RequestContext | null;
     exceptSessionId?: string;
     deviceId?: string;
+    /** The session that asked for it, if a user did. */
+    requestedBy?: { sessionId: string; deviceId: string };
   }): Promise<SessionRecord[]> {
     const now = this.clock.now();
     const ended = await this.store.endSessions({
@@ -56,6 +61,19 @@ export class SessionEnding {
       ...(input.deviceId ? { deviceId: input.deviceId } : {}),
       log: (session) => this.#revocationLog(session, input, now),
     });
+    // Announced before the sessions' own revocations: their sockets close on those.
+    if (input.deviceId === undefined) {
+      this.bus.publish('session.logged_out_everywhere', {
+        user_id: input.userId,
+        session_id: input.requestedBy?.sessionId ?? null,
+        device_id: input.requestedBy?.deviceId ?? null,
+        at: new Date(now).toISOString(),
+        actor: input.actor,
+        reason: input.reason,
+        kept_session_id: input.exceptSessionId ?? null,
+        revoked: ended.length,
+      });
+    }
     for (const session of ended) this.announceRevoked(session, input.reason, input.actor, now);
     return ended;
   }

@@ -205,9 +205,32 @@ export class SessionService {
       reason: 'revoked_all',
       actor: 'user',
       context,
+      requestedBy: { sessionId: auth.session.id, deviceId: auth.session.deviceId },
       ...(input.keepCurrent ? { exceptSessionId: auth.session.id } : {}),
     });
     return ended.length;
+  }
+
+  /**
+   * Flags a live session for step-up: sensitive operations refuse it until it re-authenticates,
+   * and its devices hear `session.step_up_required` at once. False if the session has ended.
+   */
+  async requireStepUp(session: SessionRecord, reason: string): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const flagged = await this.deps.store.requireStepUp(session.id, {
+      action: 'step_up_required',
+      success: true,
+      userId: session.userId,
+      sessionId: session.id,
+      deviceId: session.deviceId,
+      ip: null,
+      userAgent: null,
+      actor: 'system',
+      detail: { reason },
+      createdAt: now,
+    });
+    if (flagged) this.deps.bus.publish('session.step_up_required', { ...eventSubject(session, now), reason });
+    return flagged;
   }
 
   /** Forgets a device: its sessions end and its record goes (next sign-in there is "new"). */

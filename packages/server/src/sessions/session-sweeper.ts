@@ -8,7 +8,8 @@ const BATCH = 500;
 /**
  * Background housekeeping: marks timed-out sessions expired (logged, published) even when no
  * client comes back to notice, drops sealed refresh successors once their grace window is
- * over, and reloads signing keys so a key added by `sessiond keys rotate` starts signing.
+ * over, compacts the state operation log, and reloads signing keys so a key added by
+ * `sessiond keys rotate` starts signing.
  */
 export class SessionSweeper {
   #timer: NodeJS.Timeout | undefined;
@@ -19,7 +20,11 @@ export class SessionSweeper {
     private readonly clock: Clock,
     private readonly ending: SessionEnding,
     private readonly keys: SigningKeyRing,
-    private readonly refreshGraceMs: number,
+    private readonly housekeeping: {
+      refreshGraceMs: number;
+      /** Drops state operations past their retention window. */
+      compactState: () => Promise<number>;
+    },
   ) {}
 
   start(intervalMs: number, onError: (error: unknown) => void): void {
@@ -49,7 +54,8 @@ export class SessionSweeper {
       for (const session of due) if (await this.ending.expireIfDue(session)) expired += 1;
       if (due.length < BATCH) break;
     }
-    await this.store.forgetExpiredSuccessors(this.clock.now() - this.refreshGraceMs);
+    await this.store.forgetExpiredSuccessors(this.clock.now() - this.housekeeping.refreshGraceMs);
+    await this.housekeeping.compactState();
     return expired;
   }
 }

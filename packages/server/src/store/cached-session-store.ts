@@ -123,8 +123,9 @@ export class CachedSessionStore implements SessionStore {
   applyStateOperation: SessionStore['applyStateOperation'] = (input) => this.inner.applyStateOperation(input);
   readStateDocument: SessionStore['readStateDocument'] = (userId, namespace) =>
     this.inner.readStateDocument(userId, namespace);
-  listStateOperations: SessionStore['listStateOperations'] = (userId, afterSeq, limit) =>
-    this.inner.listStateOperations(userId, afterSeq, limit);
+  catchUpState: SessionStore['catchUpState'] = (input) => this.inner.catchUpState(input);
+  compactStateOperations: SessionStore['compactStateOperations'] = (before) =>
+    this.inner.compactStateOperations(before);
   appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
   listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
   listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();

@@ -37,8 +37,8 @@ import {
   type RotateRefreshTokenInput,
   type RotationOutcome,
   type SessionStore,
+  type StateCatchUp,
   type StateOperationOutcome,
-  type StateOperationRecord,
 } from './session-store.js';
 import type { Transact } from './transact.js';
 
@@ -365,11 +365,12 @@ export class KyselySessionStore implements SessionStore {
         if (previous !== undefined) return { kind: 'duplicate', seq: previous };
         const row = await trx
           .selectFrom('stateDocuments')
-          .select('document')
+          .select(['document', 'version'])
           .where('userId', '=', input.userId)
           .where('namespace', '=', input.namespace)
           .executeTakeFirst();
         const current = row ? (JSON.parse(row.document) as JSONObject) : {};
+        const previousSeq = row ? Number(row.version) : 0;
         let document: JSONObject;
         try {
           document = applyStateOperation(current, input.operation);
@@ -421,7 +422,7 @@ export class KyselySessionStore implements SessionStore {
             createdAt: input.now,
           })
           .execute();
-        return { kind: 'applied', seq, document };
+        return { kind: 'applied', seq, previousSeq, document };
       });
     } catch (error) {
       // PostgreSQL: a concurrent replay of the same clientOpId lost the unique-key race.
@@ -436,37 +437,79 @@ export class KyselySessionStore implements SessionStore {
     userId: string,
     namespace: string,
   ): Promise<{ document: JSONObject; version: number }> {
-    const row = await this.#db
-      .selectFrom('stateDocuments')
-      .select(['document', 'version'])
-      .where('userId', '=', userId)
-      .where('namespace', '=', namespace)
-      .executeTakeFirst();
-    return row
-      ? { document: JSON.parse(row.document) as JSONObject, version: Number(row.version) }
-      : { document: {}, version: 0 };
+    return readDocument(this.#db, userId, namespace);
   }
 
-  async listStateOperations(
-    userId: string,
-    afterSeq: number,
-    limit: number,
-  ): Promise<StateOperationRecord[]> {
-    const rows = await this.#db
-      .selectFrom('stateOperations')
-      .selectAll()
-      .where('userId', '=', userId)
-      .where('seq', '>', afterSeq)
-      .orderBy('seq', 'asc')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => ({
-      seq: Number(row.seq),
-      namespace: row.namespace,
-      clientOpId: row.clientOpId,
-      operation: JSON.parse(row.operation) as StateOperation,
-      createdAt: Number(row.createdAt),
-    }));
+  async catchUpState(input: {
+    userId: string;
+    namespace: string;
+    since: number | undefined;
+    limit: number;
+  }): Promise<StateCatchUp> {
+    return this.#transact(async (trx) => {
+      const snapshot = async (): Promise<StateCatchUp> => {
+        const { document, version } = await readDocument(trx, input.userId, input.namespace);
+        return { kind: 'snapshot', seq: version, document };
+      };
+      const { since } = input;
+      if (since === undefined) return snapshot();
+      const cursor = await trx
+        .selectFrom('stateCursors')
+        .select(['lastSeq', 'compactedSeq'])
+        .where('userId', '=', input.userId)
+        .executeTakeFirst();
+      const lastSeq = cursor ? Number(cursor.lastSeq) : 0;
+      const compactedSeq = cursor ? Number(cursor.compactedSeq) : 0;
+      // Ahead of the user (a client of another database) or behind what the log still holds.
+      if (since > lastSeq || since < compactedSeq) return snapshot();
+      const rows = await trx
+        .selectFrom('stateOperations')
+        .select(['seq', 'namespace', 'clientOpId', 'operation', 'createdAt'])
+        .where('userId', '=', input.userId)
+        .where('namespace', '=', input.namespace)
+        .where('seq', '>', since)
+        .orderBy('seq', 'asc')
+        .limit(input.limit + 1)
+        .execute();
+      if (rows.length > input.limit) return snapshot();
+      const operations = rows.map((row) => ({
+        seq: Number(row.seq),
+        namespace: row.namespace,
+        clientOpId: row.clientOpId,
+        operation: JSON.parse(row.operation) as StateOperation,
+        createdAt: Number(row.createdAt),
+      }));
+      return { kind: 'operations', seq: operations.at(-1)?.seq ?? since, operations };
+    });
+  }
+
+  async compactStateOperations(before: number): Promise<number> {
+    return this.#transact(async (trx) => {
+      await trx
+        .updateTable('stateCursors')
+        .set((eb) => ({
+          compactedSeq: eb
+            .selectFrom('stateOperations as o')
+            .select((o) => o.fn.max('o.seq').as('seq'))
+            .whereRef('o.userId', '=', 'stateCursors.userId')
+            .where('o.createdAt', '<', before),
+        }))
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('stateOperations as o')
+              .select('o.seq')
+              .whereRef('o.userId', '=', 'stateCursors.userId')
+              .where('o.createdAt', '<', before),
+          ),
+        )
+        .execute();
+      const result = await trx
+        .deleteFrom('stateOperations')
+        .where('createdAt', '<', before)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
   }
 
   async appendLog(entry: NewLogEntry): Promise<void> {
@@ -513,6 +556,22 @@ export class KyselySessionStore implements SessionStore {
   async close(): Promise<void> {
     await this.#db.destroy();
   }
+}
+
+async function readDocument(
+  db: Executor,
+  userId: string,
+  namespace: string,
+): Promise<{ document: JSONObject; version: number }> {
+  const row = await db
+    .selectFrom('stateDocuments')
+    .select(['document', 'version'])
+    .where('userId', '=', userId)
+    .where('namespace', '=', namespace)
+    .executeTakeFirst();
+  return row
+    ? { document: JSON.parse(row.document) as JSONObject, version: Number(row.version) }
+    : { document: {}, version: 0 };
 }
 
 async function findStateOperation(

@@ -149,6 +149,21 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0003_state_compaction': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Operations older than the retention window are deleted; the cursor remembers the last
+        // deleted sequence number, below which catch-up can only be a snapshot.
+        await db.schema
+          .alterTable('state_cursors')
+          .addColumn('compacted_seq', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex('state_operations_created_at')
+          .on('state_operations')
+          .column('created_at')
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

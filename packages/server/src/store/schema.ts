@@ -83,6 +83,8 @@ export interface Database {
   stateCursors: {
     userId: string;
     lastSeq: number;
+    /** Highest sequence number deleted by compaction (0: none). */
+    compactedSeq: Generated<number>;
   };
   signingKeys: {
     kid: string;

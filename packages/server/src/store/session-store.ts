@@ -168,8 +168,19 @@ export interface SessionStore {
   applyStateOperation(input: ApplyStateOperationInput): Promise<StateOperationOutcome>;
   /** A namespace's document (`{}` if never written) and the sequence number it reflects. */
   readStateDocument(userId: string, namespace: string): Promise<{ document: JSONObject; version: number }>;
-  /** The user's operations after `afterSeq`, in sequence order (catch-up after a reconnect). */
-  listStateOperations(userId: string, afterSeq: number, limit: number): Promise<StateOperationRecord[]>;
+  /**
+   * What a client that applied a namespace's operations up to `since` is missing, read in one
+   * transaction: the operations after it in sequence order, or the document when the log cannot
+   * say (no `since`, compacted past it, more than `limit` missed, or `since` ahead of the user).
+   */
+  catchUpState(input: {
+    userId: string;
+    namespace: string;
+    since: number | undefined;
+    limit: number;
+  }): Promise<StateCatchUp>;
+  /** Deletes operations created before `before`; returns how many. Catch-up below them is a snapshot. */
+  compactStateOperations(before: number): Promise<number>;
 
   appendLog(entry: NewLogEntry): Promise<void>;
   /** A user's log, newest first, strictly older than `beforeId` when given. */
@@ -210,14 +221,19 @@ export interface ApplyStateOperationInput {
 }
 
 /**
- * - `applied`: stored under the next per-user sequence number, the document updated.
+ * - `applied`: stored under the next per-user sequence number, the document updated;
+ *   `previousSeq` is the document's version before (0 for a new document).
  * - `duplicate`: this `clientOpId` was applied before (as `seq`); nothing changed.
  * - `rejected`: the operation clashes with the document or would make it too large; nothing changed.
  */
 export type StateOperationOutcome =
-  | { kind: 'applied'; seq: number; document: JSONObject }
+  | { kind: 'applied'; seq: number; previousSeq: number; document: JSONObject }
   | { kind: 'duplicate'; seq: number }
   | { kind: 'rejected'; reason: 'invalid_operation' | 'state_too_large'; message: string };
+
+export type StateCatchUp =
+  | { kind: 'operations'; seq: number; operations: StateOperationRecord[] }
+  | { kind: 'snapshot'; seq: number; document: JSONObject };
 
 export interface StateOperationRecord {
   seq: number;

@@ -2,37 +2,52 @@ import { type JSONObject, parseStateOperation, StateOperationError } from '@sess
 import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
-import type { SessionStore } from '../store/session-store.js';
+import type { SessionStore, StateCatchUp } from '../store/session-store.js';
+import type { OperationRateLimiter } from './op-rate-limiter.js';
+
+/** More missed operations than this and catch-up sends the document instead: it is smaller. */
+export const CATCH_UP_MAX_OPERATIONS = 500;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type StateWriteResult =
   | { status: 'applied'; seq: number; document: JSONObject }
   | { status: 'duplicate'; seq: number };
 
+/** Who applies an operation: the session and device it came from. */
+export interface StateWriter {
+  userId: string;
+  sessionId: string;
+  deviceId: string;
+}
+
 /**
- * Per-user state: operations are validated, applied by the store under the user's sequence
- * (durable before this resolves), and published for the user's other devices. State belongs to
- * the user, not to a session: logout and timeouts leave it alone.
+ * Per-user state: operations are rate-limited, validated, applied by the store under the user's
+ * sequence (durable before this resolves), and published for the user's other devices. State
+ * belongs to the user, not to a session: logout and timeouts leave it alone.
  */
 export class StateService {
   constructor(
     private readonly store: SessionStore,
     private readonly clock: Clock,
     private readonly bus: EventBus,
-    private readonly limits: { maxDocumentBytes: number },
+    private readonly rateLimiter: OperationRateLimiter,
+    private readonly limits: { maxDocumentBytes: number; retentionDays: number },
   ) {}
 
   read(userId: string, namespace: string): Promise<{ document: JSONObject; version: number }> {
     return this.store.readStateDocument(userId, namespace);
   }
 
-  async apply(input: {
-    userId: string;
-    sessionId: string;
-    deviceId: string;
-    namespace: string;
-    clientOpId: string;
-    operation: unknown;
-  }): Promise<StateWriteResult> {
+  /** What a client that applied up to `since` missed: operations, or a snapshot (see the store). */
+  catchUp(userId: string, namespace: string, since: number | undefined): Promise<StateCatchUp> {
+    return this.store.catchUpState({ userId, namespace, since, limit: CATCH_UP_MAX_OPERATIONS });
+  }
+
+  async apply(
+    writer: StateWriter,
+    input: { namespace: string; clientOpId: string; operation: unknown },
+  ): Promise<StateWriteResult> {
     let operation: ReturnType<typeof parseStateOperation>;
     try {
       operation = parseStateOperation(input.operation);
@@ -40,9 +55,17 @@ export class StateService {
       if (error instanceof StateOperationError) throw new SessiondError('invalid_operation', error.message);
       throw error;
     }
+    // Replays are limited too: the limit protects the database, which a replay still reads.
+    const waitMs = this.rateLimiter.take(writer.userId);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new SessiondError('rate_limited', `too many state operations; retry in ${seconds} s`, {
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
     const now = this.clock.now();
     const outcome = await this.store.applyStateOperation({
-      userId: input.userId,
+      userId: writer.userId,
       namespace: input.namespace,
       clientOpId: input.clientOpId,
       operation,
@@ -52,15 +75,21 @@ export class StateService {
     if (outcome.kind === 'rejected') throw new SessiondError(outcome.reason, outcome.message);
     if (outcome.kind === 'duplicate') return { status: 'duplicate', seq: outcome.seq };
     this.bus.publish('state.changed', {
-      user_id: input.userId,
-      session_id: input.sessionId,
-      device_id: input.deviceId,
+      user_id: writer.userId,
+      session_id: writer.sessionId,
+      device_id: writer.deviceId,
       at: new Date(now).toISOString(),
       namespace: input.namespace,
       seq: outcome.seq,
+      prev_seq: outcome.previousSeq,
       client_op_id: input.clientOpId,
       operation,
     });
     return { status: 'applied', seq: outcome.seq, document: outcome.document };
+  }
+
+  /** Drops operations past the retention window (the sweeper calls this); returns how many. */
+  compact(): Promise<number> {
+    return this.store.compactStateOperations(this.clock.now() - this.limits.retentionDays * DAY_MS);
   }
 }

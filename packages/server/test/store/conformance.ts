@@ -582,7 +582,10 @@ export function describeSessionStoreConformance(
         operation: StateOperation,
         namespace = 'cart',
         maxDocumentBytes = 10_000,
-      ) => store.applyStateOperation({ userId, namespace, clientOpId, operation, now: T0, maxDocumentBytes });
+        now = T0,
+      ) => store.applyStateOperation({ userId, namespace, clientOpId, operation, now, maxDocumentBytes });
+      const catchUp = (userId: string, since: number | undefined, limit = 10, namespace = 'cart') =>
+        store.catchUpState({ userId, namespace, since, limit });
       const inc = (qty: number): StateOperation => ({
         op: 'increment',
         path: ['items', 'sku-1', 'qty'],
@@ -609,12 +612,11 @@ export function describeSessionStoreConformance(
           version: 2,
         });
         expect(await store.readStateDocument(user.id, 'live')).toEqual({ document: {}, version: 0 });
-        expect(
-          (await store.listStateOperations(user.id, 1, 10)).map((o) => [o.seq, o.clientOpId, o.namespace]),
-        ).toEqual([
-          [2, 'op-2', 'follows'],
-          [3, 'op-3', 'cart'],
+        const missed = await catchUp(user.id, 1);
+        expect(missed.kind === 'operations' && missed.operations.map((o) => [o.seq, o.clientOpId])).toEqual([
+          [3, 'op-3'],
         ]);
+        expect(missed.seq).toBe(3);
         const other = await newUser();
         expect(await apply(other.id, 'op-1', inc(5))).toMatchObject({ kind: 'applied', seq: 1 });
       });
@@ -664,6 +666,47 @@ export function describeSessionStoreConformance(
           kind: 'applied',
           seq: 3,
         });
+      });
+
+      it('names the namespace version each operation was applied over', async () => {
+        const user = await newUser();
+        expect(await apply(user.id, 'op-1', inc(1))).toMatchObject({ seq: 1, previousSeq: 0 });
+        await apply(user.id, 'op-2', { op: 'add', path: ['creators'], value: 'c-1' }, 'follows');
+        expect(await apply(user.id, 'op-3', inc(1))).toMatchObject({ seq: 3, previousSeq: 1 });
+      });
+
+      it('catches up with operations, or a snapshot when the log cannot say', async () => {
+        const user = await newUser();
+        for (let i = 1; i <= 4; i += 1) await apply(user.id, `op-${i}`, inc(1));
+        const document = { items: { 'sku-1': { qty: 4 } } };
+        expect(await catchUp(user.id, 4)).toEqual({ kind: 'operations', seq: 4, operations: [] });
+        expect(await catchUp(user.id, 2)).toMatchObject({
+          kind: 'operations',
+          seq: 4,
+          operations: [
+            { seq: 3, clientOpId: 'op-3', namespace: 'cart', operation: inc(1) },
+            { seq: 4, clientOpId: 'op-4' },
+          ],
+        });
+        expect(await catchUp(user.id, undefined)).toEqual({ kind: 'snapshot', seq: 4, document });
+        expect(await catchUp(user.id, 0, 3)).toEqual({ kind: 'snapshot', seq: 4, document });
+        expect(await catchUp(user.id, 9)).toEqual({ kind: 'snapshot', seq: 4, document });
+        expect(await catchUp(user.id, 0, 10, 'live')).toEqual({ kind: 'operations', seq: 0, operations: [] });
+      });
+
+      it('compacts old operations: catch-up from before them is a snapshot, after them still operations', async () => {
+        const user = await newUser();
+        await apply(user.id, 'old-1', inc(1), 'cart', 10_000, T0);
+        await apply(user.id, 'old-2', inc(1), 'cart', 10_000, T0 + 1);
+        await apply(user.id, 'new-3', inc(1), 'cart', 10_000, T0 + 100);
+        const other = await newUser();
+        await apply(other.id, 'new-1', inc(1), 'cart', 10_000, T0 + 100);
+        expect(await store.compactStateOperations(T0 + 50)).toBe(2);
+        expect(await catchUp(user.id, 1)).toMatchObject({ kind: 'snapshot', seq: 3 });
+        expect(await catchUp(user.id, 2)).toMatchObject({ kind: 'operations', operations: [{ seq: 3 }] });
+        expect(await catchUp(other.id, 0)).toMatchObject({ kind: 'operations', operations: [{ seq: 1 }] });
+        expect(await store.compactStateOperations(T0 + 50)).toBe(0);
+        expect(await catchUp(user.id, 2)).toMatchObject({ kind: 'operations', operations: [{ seq: 3 }] });
       });
     });
 
