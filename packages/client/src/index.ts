@@ -11,3 +11,6 @@ export {
 } from './session-client.js';
 export { type EndReason, nextStatus, type SessionState, type SessionStatus } from './state.js';
 export { browserStorage, memoryStorage, type SessionStorage } from './storage.js';
+export { type Cart, type CartDocument, type CartLine, cart } from './sync/cart.js';
+export type { WebSocketConstructor, WebSocketLike } from './sync/sync-connection.js';
+export type { PendingOperation, SyncedDocument, SyncStatus } from './sync/sync-document.js';

@@ -1,4 +1,11 @@
-import type { DeviceInput, DeviceSummary, SessionSummary, TokenResponse } from '@sessiond/protocol';
+import type {
+  DeviceInput,
+  DeviceSummary,
+  JSONObject,
+  SessionSummary,
+  SyncSessionEvent,
+  TokenResponse,
+} from '@sessiond/protocol';
 import { atom, type ReadableAtom } from 'nanostores';
 import { backoffDelay } from './backoff.js';
 import { SESSION_ENDING_CODES, SessionClientError } from './errors.js';
@@ -7,6 +14,8 @@ import { callSessiond, type Transport, transportInit } from './http.js';
 import { defaultPlatform, type Platform, type TabChannel } from './platform.js';
 import { type EndReason, nextStatus, type SessionEvent, type SessionState, SIGNED_OUT } from './state.js';
 import { memoryStorage, type SessionStorage } from './storage.js';
+import { SyncConnection, type WebSocketConstructor } from './sync/sync-connection.js';
+import type { SyncedDocument } from './sync/sync-document.js';
 
 export interface SessionClientOptions {
   /** Where sessiond answers, e.g. `https://auth.example.com`. */
@@ -29,6 +38,8 @@ export interface SessionClientOptions {
   fetch?: typeof fetch;
   /** Storage key and cross-tab channel name; change to run two clients side by side. Default `sessiond`. */
   namespace?: string;
+  /** For `sync()`: the WebSocket class. Default the global one (browsers, React Native); in Node pass `ws`. */
+  webSocket?: WebSocketConstructor;
 }
 
 export interface SignInInput {
@@ -37,7 +48,8 @@ export interface SignInInput {
   device?: { name?: string; platform?: string };
 }
 
-export type ClientEventName = 'signed_in' | 'refreshed' | 'ended' | 'step_up_required';
+/** `session_event`: what the server says about the user's sessions (a `SyncSessionEvent`), while a sync socket is open. */
+export type ClientEventName = 'signed_in' | 'refreshed' | 'ended' | 'step_up_required' | 'session_event';
 
 export interface SessionClient {
   /** Resolves once the persisted session (if any) is restored: the state is known, no flash. */
@@ -56,6 +68,11 @@ export interface SessionClient {
   health(): SessionHealth;
   signOut(): Promise<void>;
   signOutEverywhere(): Promise<void>;
+  /**
+   * The signed-in user's state document `namespace` (`cart`, `follows`, …), kept in sync with
+   * every device over one WebSocket: edits apply locally at once and survive offline.
+   */
+  sync<T extends JSONObject = JSONObject>(namespace: string): SyncedDocument<T>;
   on(event: ClientEventName, handler: (detail: unknown) => void): () => void;
   close(): void;
 }
@@ -90,7 +107,7 @@ class Client implements SessionClient {
   readonly #storage: SessionStorage;
   readonly #platform: Platform;
   readonly #fetch: typeof fetch;
-  readonly #keys: { session: string; device: string };
+  readonly #keys: { prefix: string; session: string; device: string };
   readonly #channel: TabChannel | undefined;
   readonly #handlers = new Map<ClientEventName, Set<(detail: unknown) => void>>();
   readonly #unsubscribe: Array<() => void> = [];
@@ -105,6 +122,7 @@ class Client implements SessionClient {
   #lastActivity: number;
   #lastTouch = 0;
   #closed = false;
+  #sync: SyncConnection | undefined;
 
   constructor(options: SessionClientOptions) {
     this.#options = options;
@@ -113,7 +131,7 @@ class Client implements SessionClient {
     this.#platform = options.platform ?? defaultPlatform();
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     const namespace = options.namespace ?? 'sessiond';
-    this.#keys = { session: `${namespace}.session`, device: `${namespace}.device` };
+    this.#keys = { prefix: namespace, session: `${namespace}.session`, device: `${namespace}.device` };
     this.#lastActivity = this.#platform.now();
     this.#channel = this.#platform.channel(namespace);
     if (this.#channel)
@@ -223,6 +241,20 @@ class Client implements SessionClient {
     await this.#end('signed_out_everywhere', { broadcast: true });
   }
 
+  sync<T extends JSONObject = JSONObject>(namespace: string): SyncedDocument<T> {
+    if (!this.#sync) {
+      const connection = this.#openSync();
+      this.#sync = connection;
+      // Follows the signed-in user: their documents load, the socket opens; signed out, it closes.
+      const follow = (state: SessionState) =>
+        void connection.setUser(
+          state.status === 'unauthenticated' ? undefined : (state.user?.id ?? undefined),
+        );
+      this.#unsubscribe.push(this.#state.subscribe(follow));
+    }
+    return this.#sync.document(namespace) as unknown as SyncedDocument<T>;
+  }
+
   on(event: ClientEventName, handler: (detail: unknown) => void): () => void {
     let handlers = this.#handlers.get(event);
     if (!handlers) {
@@ -239,6 +271,43 @@ class Client implements SessionClient {
     this.#platform.clearTimer(this.#idleTimer);
     for (const stop of this.#unsubscribe.splice(0)) stop();
     this.#channel?.close();
+    this.#sync?.close();
+  }
+
+  // --- sync -----------------------------------------------------------------------------
+
+  #openSync(): SyncConnection {
+    const webSocket =
+      this.#options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!webSocket) throw new Error('no WebSocket here: pass `webSocket` (in Node: the ws package)');
+    return new SyncConnection({
+      baseUrl: this.#options.baseUrl,
+      webSocket,
+      platform: this.#platform,
+      storage: this.#storage,
+      storagePrefix: this.#keys.prefix,
+      retry: { baseMs: this.#options.retry?.baseMs ?? 500, capMs: this.#options.retry?.capMs ?? 30_000 },
+      accessToken: async () => {
+        if (this.#transport === 'cookie') return undefined;
+        const expiresAt = this.#persisted?.accessTokenExpiresAt ?? 0;
+        if (expiresAt - this.#platform.now() < 5_000) await this.refresh().catch(() => undefined);
+        return this.#persisted?.accessToken;
+      },
+      renewCredentials: async () => {
+        await this.refresh().catch(() => undefined);
+        return this.#persisted !== undefined;
+      },
+      onSessionEvent: (event) => this.#onSessionEvent(event),
+      onSessionEnded: (reason) => void this.#end(reason, { broadcast: true }),
+    });
+  }
+
+  /** The server's word on the user's sessions: acted on when it concerns this one. */
+  #onSessionEvent(event: SyncSessionEvent): void {
+    this.#emit('session_event', event);
+    if (event.session_id !== this.#persisted?.session.id) return;
+    if (event.event === 'session.step_up_required') this.#stepUpRequired({ broadcast: true });
+    if (event.event === 'session.revoked') void this.#end('revoked', { broadcast: true });
   }
 
   // --- start-up -------------------------------------------------------------------------
