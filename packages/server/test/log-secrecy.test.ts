@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, refresh, request, signUpAndIn, uniqueEmail } from './helpers/api.js';
 import { setCookies } from './helpers/cookies.js';
+import { openSync } from './helpers/sync-socket.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 let server: TestServer;
@@ -67,5 +68,23 @@ describe('secrets never reach the logs', () => {
       headers: { cookie: `sessiond_at=${at}` },
     });
     for (const secret of [at, at.split('.')[2]!, rt, rotated]) expect(logs).not.toContain(secret);
+  });
+
+  it('not the tokens of sync sockets, in the subprotocol header or the first message', async () => {
+    const bySubprotocol = await signUpAndIn(server.url);
+    const byMessage = await signUpAndIn(server.url);
+    const sockets = [
+      await openSync(server.url, { token: bySubprotocol.access_token, tokenIn: 'protocol' }),
+      await openSync(server.url, { token: byMessage.access_token }),
+      await openSync(server.url, { token: `${byMessage.access_token}x` }),
+    ];
+    await sockets[0]!.next('ready');
+    await sockets[1]!.next('ready');
+    await sockets[2]!.closed;
+    for (const socket of sockets.slice(0, 2)) socket.close();
+    expect(logs).toContain('/api/sync');
+    for (const token of [bySubprotocol.access_token, byMessage.access_token]) {
+      expect(logs).not.toContain(token.split('.')[2]);
+    }
   });
 });

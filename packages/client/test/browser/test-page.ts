@@ -31,7 +31,9 @@ export function serveTestPage(app: FastifyInstance): void {
   const t0 = performance.now();
   window.states = [];
   window.refreshCalls = 0;
-  const { createSessionClient, browserStorage } = await import('/test/static/client/index.js');
+  const sessiond = await import('/test/static/client/index.js');
+  const { createSessionClient, browserStorage } = sessiond;
+  window.sessiond = sessiond;
   const counted = (input, init) => {
     if (String(input).includes('/api/auth/session/refresh')) window.refreshCalls += 1;
     return fetch(input, init);
