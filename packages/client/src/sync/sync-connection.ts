@@ -56,11 +56,13 @@ export class SyncConnection {
   #reconnectTimer: unknown;
   #pingTimer: unknown;
   #heardFrom = 0;
+  readonly #stopWaking: () => void;
   /** The server said `ready`: authenticated, subscriptions may go. */
   #ready = false;
 
   constructor(private readonly options: SyncConnectionOptions) {
-    options.platform.onWake(() => {
+    // Back from the background or offline: no need to wait out the backoff.
+    this.#stopWaking = options.platform.onWake(() => {
       if (this.#userId !== undefined && this.#socket === undefined) this.#connectNow();
     });
   }
@@ -99,6 +101,7 @@ export class SyncConnection {
 
   close(): void {
     this.#userId = undefined;
+    this.#stopWaking();
     this.#disconnect();
   }
 

@@ -1,5 +1,5 @@
-import type { LifecycleEvent } from '@sessiond/protocol';
-import type { SessionRecord } from '../store/records.js';
+import type { LifecycleEvent, LogAction } from '@sessiond/protocol';
+import type { NewLogEntry, SessionRecord } from '../store/records.js';
 
 /** The common part of every lifecycle event about a session. */
 export function eventSubject(session: SessionRecord, now: number): LifecycleEvent {
@@ -8,5 +8,26 @@ export function eventSubject(session: SessionRecord, now: number): LifecycleEven
     session_id: session.id,
     device_id: session.deviceId,
     at: new Date(now).toISOString(),
+  };
+}
+
+/** The audit-log row of something the system did to a session, with no request behind it. */
+export function systemLogEntry(
+  session: SessionRecord,
+  action: LogAction,
+  now: number,
+  detail: Record<string, unknown>,
+): NewLogEntry {
+  return {
+    action,
+    success: true,
+    userId: session.userId,
+    sessionId: session.id,
+    deviceId: session.deviceId,
+    ip: null,
+    userAgent: null,
+    actor: 'system',
+    detail,
+    createdAt: now,
   };
 }

@@ -5,7 +5,7 @@ import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { NewLogEntry, SessionRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
-import { eventSubject } from './event-subject.js';
+import { eventSubject, systemLogEntry } from './event-subject.js';
 
 const EXPIRY_REASONS = new Set<SessionEndReason>(['idle_timeout', 'absolute_timeout']);
 
@@ -124,18 +124,7 @@ export class SessionEnding {
       sessionId: session.id,
       reason,
       now,
-      log: {
-        action: 'session_expired',
-        success: true,
-        userId: session.userId,
-        sessionId: session.id,
-        deviceId: session.deviceId,
-        ip: null,
-        userAgent: null,
-        actor: 'system',
-        detail: { reason },
-        createdAt: now,
-      },
+      log: systemLogEntry(session, 'session_expired', now, { reason }),
     });
     if (ended) {
       this.bus.publish('session.expired', { ...eventSubject(session, now), reason });

@@ -11,7 +11,7 @@ import type { NewLogEntry, SessionRecord, UserRecord } from '../store/records.js
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
 import type { Authenticated } from './authenticator.js';
-import { eventSubject } from './event-subject.js';
+import { eventSubject, systemLogEntry } from './event-subject.js';
 import { endedSessionError, type SessionEnding } from './session-ending.js';
 import type { SessionPolicy } from './session-policy.js';
 
@@ -217,18 +217,10 @@ export class SessionService {
    */
   async requireStepUp(session: SessionRecord, reason: string): Promise<boolean> {
     const now = this.deps.clock.now();
-    const flagged = await this.deps.store.requireStepUp(session.id, {
-      action: 'step_up_required',
-      success: true,
-      userId: session.userId,
-      sessionId: session.id,
-      deviceId: session.deviceId,
-      ip: null,
-      userAgent: null,
-      actor: 'system',
-      detail: { reason },
-      createdAt: now,
-    });
+    const flagged = await this.deps.store.requireStepUp(
+      session.id,
+      systemLogEntry(session, 'step_up_required', now, { reason }),
+    );
     if (flagged) this.deps.bus.publish('session.step_up_required', { ...eventSubject(session, now), reason });
     return flagged;
   }
