@@ -14,12 +14,23 @@ export interface BenchConfig {
   readonly durationSeconds: number;
   /** Measured runs per target; the report shows their median (BENCH_RUNS, default 3). */
   readonly runs: number;
+  /** `all` rows, or only the sync rows 9 and 10 (BENCH_ONLY=sync). */
+  readonly only: BenchSelection;
   /** The bench package directory; peer servers run with it as their working directory. */
   readonly benchDir: string;
   /** Where latest.md and latest.json go (gitignored). */
   readonly resultsDir: string;
   /** sessiond's built entry point, produced by `npm run build` at the repository root. */
   readonly sessiondMain: string;
+}
+
+export type BenchSelection = 'all' | 'sync';
+
+function selection(): BenchSelection {
+  const raw = process.env.BENCH_ONLY;
+  if (raw === undefined || raw === '') return 'all';
+  if (raw === 'sync') return raw;
+  throw new Error(`BENCH_ONLY must be unset or sync, got ${raw}`);
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -38,6 +49,7 @@ export function loadConfig(): BenchConfig {
     warmupSeconds: positiveInteger('BENCH_WARMUP_SECONDS', 3),
     durationSeconds: positiveInteger('BENCH_DURATION_SECONDS', 5),
     runs: positiveInteger('BENCH_RUNS', 3),
+    only: selection(),
     benchDir,
     resultsDir: join(benchDir, 'results'),
     sessiondMain: resolve(benchDir, '../packages/server/dist/main.js'),

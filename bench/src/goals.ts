@@ -43,3 +43,15 @@ export const CLIENT_LATENCY_GOALS_MS: Readonly<Record<string, { below: number; s
 export const CLIENT_HEAP_GOALS_BYTES: Readonly<Record<string, { below: number; stretchBelow: number }>> = {
   'heap-one-client': { below: 1024 * 1024, stretchBelow: 100 * 1024 },
 };
+
+/**
+ * Row 9 (device to device over /api/sync): the product spec's p99 ceiling at every socket count,
+ * and its aim at 1,000 sockets, in milliseconds.
+ */
+export const SYNC_LATENCY_GOAL_MS = { below: 100, stretchBelow: 10, stretchAtSockets: 1_000 } as const;
+
+/** Row 10: sessiond's acknowledged operations/s over the WebSocket ÷ each other line's, for context. */
+export const SYNC_OPS_RATIO_GOALS: readonly RatioGoal[] = [
+  { sessiondId: 'ops-sessiond-ws', peerId: 'ops-sessiond-http', atLeast: undefined },
+  { sessiondId: 'ops-sessiond-ws', peerId: 'ops-sqlite', atLeast: undefined },
+];

@@ -1,8 +1,11 @@
 import { clientWarnings, renderClientTable } from './client-rows/client-report.js';
 import type { ClientRows } from './client-rows/client-row.js';
 import { checkLatencies, checkRatios, type LatencyCheck, type RatioCheck } from './comparisons.js';
+import type { BenchSelection } from './config.js';
 import { RATIO_GOALS, VERIFY_RATIO_GOALS } from './goals.js';
 import { ratioCell, ratioGoalCell, verdict } from './ratio-cells.js';
+import { renderSyncTable, syncWarnings } from './sync-rows/sync-report.js';
+import type { SyncRows } from './sync-rows/sync-row.js';
 import type { TargetResult } from './target-result.js';
 import type { PasswordHashParams } from './targets/password-hash-params.js';
 import { describeHashParams } from './targets/password-hash-params.js';
@@ -20,6 +23,8 @@ export interface BenchMeta {
   warmupSeconds: number;
   durationSeconds: number;
   runs: number;
+  /** BENCH_ONLY: `sync` runs rows 9 and 10 alone. */
+  only: BenchSelection;
   passwordHashParams: PasswordHashParams;
 }
 
@@ -29,25 +34,28 @@ export interface BenchReport {
   results: TargetResult[];
   ratios: RatioCheck[];
   latencies: LatencyCheck[];
-  /** Row 4, verify() calls per second on one core, and its ratios. */
-  verify: VerifyRow;
+  /** Row 4, verify() calls per second on one core, and its ratios; null when not selected. */
+  verify: VerifyRow | null;
   verifyRatios: RatioCheck[];
-  /** Rows 6 to 8, @sessiond/client in Chromium and in Node. */
-  client: ClientRows;
+  /** Rows 6 to 8, @sessiond/client in Chromium and in Node; null when not selected. */
+  client: ClientRows | null;
+  /** Rows 9 and 10, real-time sync over /api/sync. */
+  sync: SyncRows;
   /** Servers that could not be started, so their rows are missing. */
   serverFailures: Array<{ server: string; error: string }>;
 }
 
-// Rows 4 and 6 to 8 are not HTTP rows: they have tables of their own (verify-loops/verify-report.ts,
-// client-rows/client-report.ts).
+// Rows 4 and 6 to 10 are not HTTP rows: they have tables of their own (verify-loops/verify-report.ts,
+// client-rows/client-report.ts, sync-rows/sync-report.ts).
 const ROW_ORDER: readonly RowId[] = ['refresh', 'status', 'create', 'resource'];
 const ROW_NUMBER: Readonly<Record<RowId, number>> = { refresh: 1, status: 2, create: 3, resource: 5 };
 
 export function buildReport(
   meta: BenchMeta,
   results: readonly TargetResult[],
-  verify: VerifyRow,
-  client: ClientRows,
+  verify: VerifyRow | null,
+  client: ClientRows | null,
+  sync: SyncRows,
   serverFailures: BenchReport['serverFailures'],
 ): BenchReport {
   // Stable sort: within a row, sessiond (started first) leads, then its peers.
@@ -55,15 +63,16 @@ export function buildReport(
   const rate = (id: string): number | null =>
     ordered.find((result) => result.id === id)?.requestsPerSecond ?? null;
   const callRate = (id: string): number | null =>
-    verify.results.find((result) => result.id === id)?.callsPerSecond ?? null;
+    verify?.results.find((result) => result.id === id)?.callsPerSecond ?? null;
   return {
     meta,
     results: ordered,
     ratios: checkRatios(RATIO_GOALS, rate),
     latencies: checkLatencies(ordered),
     verify,
-    verifyRatios: checkRatios(VERIFY_RATIO_GOALS, callRate),
+    verifyRatios: verify === null ? [] : checkRatios(VERIFY_RATIO_GOALS, callRate),
     client,
+    sync,
     serverFailures,
   };
 }
@@ -120,12 +129,32 @@ function warnings(report: BenchReport): string[] {
 
 export function renderMarkdown(report: BenchReport): string {
   const { meta } = report;
-  const lines = [
-    `## sessiond load benchmark, ${meta.startedAt}`,
-    '',
+  const lines = [`## sessiond load benchmark, ${meta.startedAt}`, ''];
+  if (meta.only === 'all') lines.push(...renderHTTPTable(report), '');
+  else lines.push(`BENCH_ONLY=${meta.only}: rows 9 and 10 alone. ${machineLine(meta)}`, '');
+  if (report.verify !== null) lines.push(...renderVerifyTable(report.verify, report.verifyRatios, meta), '');
+  if (report.client !== null) lines.push(...renderClientTable(report.client), '');
+  lines.push(...renderSyncTable(report.sync, meta));
+  const warningLines = [
+    ...warnings(report),
+    ...(report.verify === null ? [] : verifyWarnings(report.verify, report.verifyRatios)),
+    ...(report.client === null ? [] : clientWarnings(report.client)),
+    ...syncWarnings(report.sync),
+  ];
+  if (warningLines.length > 0) lines.push('', ...warningLines);
+  return `${lines.join('\n')}\n`;
+}
+
+function machineLine(meta: BenchMeta): string {
+  return `Node ${meta.node}, ${meta.cores} × ${meta.cpu}, commit ${meta.commit}.`;
+}
+
+function renderHTTPTable(report: BenchReport): string[] {
+  const { meta } = report;
+  return [
     `autocannon on 127.0.0.1, ${meta.connections} connections, each server in its own process. ` +
       `Per target: ${meta.warmupSeconds} s warm-up, then the median of ${meta.runs} × ${meta.durationSeconds} s runs. ` +
-      `Node ${meta.node}, ${meta.cores} × ${meta.cpu}, commit ${meta.commit}.`,
+      machineLine(meta),
     '',
     '| Row | Server | Request | req/s | p99 ms | non-2xx | errors | sessiond ÷ this | Goal |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -137,16 +166,5 @@ export function renderMarkdown(report: BenchReport): string {
       '(row 5: the Fastify server with sessiondAuth divided by the one without).',
     '',
     `Password hashing behind \`POST /api/auth/session/create\`: ${describeHashParams(meta.passwordHashParams)}.`,
-    '',
-    ...renderVerifyTable(report.verify, report.verifyRatios, meta),
-    '',
-    ...renderClientTable(report.client),
   ];
-  const warningLines = [
-    ...warnings(report),
-    ...verifyWarnings(report.verify, report.verifyRatios),
-    ...clientWarnings(report.client),
-  ];
-  if (warningLines.length > 0) lines.push('', ...warningLines);
-  return `${lines.join('\n')}\n`;
 }

@@ -1,10 +1,13 @@
 // `npm run bench`: starts every server under test, runs autocannon against each target
 // (a warm-up, then BENCH_RUNS measured rounds, interleaved so that drift in machine speed
 // hits every target alike), then row 4's verify loops in a child process of their own, then
-// rows 6 to 8 (@sessiond/client in Chromium and in Node), and prints and saves the tables.
+// rows 6 to 8 (@sessiond/client in Chromium and in Node), then, with every one of those servers
+// stopped, rows 9 and 10 (real-time sync), and prints and saves the tables. BENCH_ONLY=sync
+// runs rows 9 and 10 alone.
 import { resolve } from 'node:path';
 import type { RunSample } from './autocannon-runner.js';
 import { closeAll, installExitHandlers } from './cleanup.js';
+import type { ClientRows } from './client-rows/client-row.js';
 import { measureClientRows } from './client-rows/run-client-rows.js';
 import type { BenchConfig } from './config.js';
 import { loadConfig } from './config.js';
@@ -13,7 +16,9 @@ import { describeMachine } from './machine.js';
 import { measureOnce } from './measure.js';
 import { buildReport, renderMarkdown } from './report.js';
 import { writeResults } from './results-files.js';
-import { summarize } from './target-result.js';
+import { measureSyncRows } from './sync-rows/run-sync-rows.js';
+import { syncRowsFailed } from './sync-rows/sync-row.js';
+import { summarize, type TargetResult } from './target-result.js';
 import { startBaselineVerify } from './targets/baseline-verify.js';
 import { startBetterAuth } from './targets/better-auth.js';
 import { startCeilingSign } from './targets/ceiling-sign.js';
@@ -66,11 +71,15 @@ interface Measurements {
   failures: string[];
 }
 
-async function main(): Promise<number> {
-  installExitHandlers();
-  const config = loadConfig();
-  const startedAt = new Date().toISOString();
+/** Rows 1 to 8: every server but the sync rows', and what was measured against them. */
+interface MainRows {
+  results: TargetResult[];
+  verify: VerifyRow | null;
+  client: ClientRows | null;
+  serverFailures: Array<{ server: string; error: string }>;
+}
 
+async function measureMainRows(config: BenchConfig): Promise<MainRows> {
   const servers: TargetServer[] = [];
   const serverFailures: Array<{ server: string; error: string }> = [];
   const issuer: IssuerSlot = { current: undefined };
@@ -114,6 +123,25 @@ async function main(): Promise<number> {
   // Rows 6 to 8 likewise: sessiond only answers the client's own calls.
   const client = await measureClientRows(config, issuer.current);
   for (const server of servers) await server.stop();
+  return {
+    results: targets.map((target) => summarize(target, measured.get(target.id)!)),
+    verify,
+    client,
+    serverFailures,
+  };
+}
+
+async function main(): Promise<number> {
+  installExitHandlers();
+  const config = loadConfig();
+  const startedAt = new Date().toISOString();
+
+  const earlier: MainRows =
+    config.only === 'all'
+      ? await measureMainRows(config)
+      : { results: [], verify: null, client: null, serverFailures: [] };
+  // Rows 9 and 10 last, on a machine where no other server is left running.
+  const sync = await measureSyncRows(config);
 
   const machine = describeMachine(resolve(config.benchDir, '..'));
   const report = buildReport(
@@ -124,24 +152,33 @@ async function main(): Promise<number> {
       warmupSeconds: config.warmupSeconds,
       durationSeconds: config.durationSeconds,
       runs: config.runs,
+      only: config.only,
       passwordHashParams: passwordHashParams(),
     },
-    targets.map((target) => summarize(target, measured.get(target.id)!)),
-    verify,
-    client,
-    serverFailures,
+    earlier.results,
+    earlier.verify,
+    earlier.client,
+    sync,
+    earlier.serverFailures,
   );
   const markdown = renderMarkdown(report);
   process.stdout.write(`\n${markdown}`);
-  const files = await writeResults(config.resultsDir, report, markdown);
+  // A partial run gets files of its own, so it never overwrites the last full table.
+  const files = await writeResults(
+    config.resultsDir,
+    config.only === 'all' ? 'latest' : `latest-${config.only}`,
+    report,
+    markdown,
+  );
   log(`\nwrote ${files.join(' and ')}`);
 
   // A missing server or a failed run means the table is incomplete: say so in the exit code.
   const incomplete =
-    serverFailures.length > 0 ||
+    earlier.serverFailures.length > 0 ||
     report.results.some((result) => result.failures.length > 0) ||
-    verify.failure !== null ||
-    client.results.some((result) => result.failure !== null);
+    (earlier.verify?.failure ?? null) !== null ||
+    earlier.client?.results.some((result) => result.failure !== null) === true ||
+    syncRowsFailed(sync);
   return incomplete ? 1 : 0;
 }
 
