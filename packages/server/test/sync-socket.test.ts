@@ -347,3 +347,75 @@ describe('sync socket: state outlives sessions', () => {
     expect(await cartOf(again)).toMatchObject({ document: { items: { 'sku-1': { qty: 5 } } } });
   });
 });
+
+describe('sync socket: limits and compaction (a server of its own)', () => {
+  let limited: TestServer;
+  beforeAll(async () => {
+    limited = await startTestServer({
+      env: {
+        SESSIOND_STATE_OPS_BURST: '3',
+        SESSIOND_STATE_OPS_PER_SECOND: '1',
+        SESSIOND_STATE_OP_RETENTION_DAYS: '30',
+      },
+    });
+  });
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  it('refuses operations past the per-user rate, over the socket and over HTTP alike, applying none', async () => {
+    const grant = await signUpAndIn(limited.url);
+    const socket = await openSync(limited.url, { token: grant.access_token });
+    sockets.push(socket);
+    await socket.next('ready');
+    for (let i = 1; i <= 3; i += 1) {
+      socket.send({ type: 'apply', namespace: 'cart', client_op_id: `op-${i}`, operation: increment(1) });
+      await socket.next('ack');
+    }
+    socket.send({ type: 'apply', namespace: 'cart', client_op_id: 'op-4', operation: increment(1) });
+    const refusal = await socket.next('error');
+    expect(refusal).toMatchObject({ error: 'rate_limited', client_op_id: 'op-4', namespace: 'cart' });
+    expect(refusal.retry_after_ms).toBeGreaterThanOrEqual(1000);
+    const http = await request(limited.url, 'POST', '/api/state/cart/ops', {
+      token: grant.access_token,
+      body: { client_op_id: 'op-5', ...increment(1) },
+    });
+    expect(http.status).toBe(429);
+    expect(http.body).toMatchObject({ error: 'rate_limited' });
+    expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // A second later the bucket has one token again.
+    limited.clock.advance(1_000);
+    socket.send({ type: 'apply', namespace: 'cart', client_op_id: 'op-4', operation: increment(1) });
+    expect(await socket.next('ack')).toMatchObject({ client_op_id: 'op-4', status: 'applied', seq: 4 });
+  });
+
+  it('compacts the log past its retention: a device from before then gets a snapshot', async () => {
+    const grant = await signUpAndIn(limited.url);
+    const post = (id: string) =>
+      request(limited.url, 'POST', '/api/state/cart/ops', {
+        token: grant.access_token,
+        body: { client_op_id: id, ...increment(1) },
+      });
+    await post('old');
+    limited.clock.advance(31 * 24 * 60 * 60 * 1000);
+    const fresh = await signIn(limited.url, grant.email);
+    await request(limited.url, 'POST', '/api/state/cart/ops', {
+      token: fresh.access_token,
+      body: { client_op_id: 'new', ...increment(1) },
+    });
+    await limited.app.sessiond.sweeper.sweep();
+    const sync = await openSync(limited.url, { token: fresh.access_token });
+    sockets.push(sync);
+    await sync.next('ready');
+    sync.send({ type: 'subscribe', namespace: 'cart', since: 0 });
+    expect(await sync.next('snapshot')).toMatchObject({
+      seq: 2,
+      document: { items: { 'sku-1': { qty: 2 } } },
+    });
+    sync.send({ type: 'subscribe', namespace: 'cart', since: 1 });
+    expect(await sync.next('catch_up')).toMatchObject({
+      seq: 2,
+      operations: [{ seq: 2, client_op_id: 'new' }],
+    });
+  });
+});
