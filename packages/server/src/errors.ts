@@ -11,11 +11,23 @@ export class SessiondError extends Error {
   /** Extra response headers, e.g. `Retry-After` or `WWW-Authenticate`. */
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ErrorCode, message: string, options: { headers?: Record<string, string> } = {}) {
+  /** For `rate_limited`: when to try again, to the millisecond (the socket says so exactly). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; retryAfterMs?: number } = {},
+  ) {
     super(message);
     this.code = code;
     this.status = ERROR_STATUS[code];
-    this.headers = options.headers ?? {};
+    this.retryAfterMs = options.retryAfterMs;
+    // HTTP's Retry-After has whole seconds only (RFC 9110 §10.2.3): rounded up.
+    this.headers =
+      options.retryAfterMs === undefined
+        ? (options.headers ?? {})
+        : { 'retry-after': String(Math.max(1, Math.ceil(options.retryAfterMs / 1000))), ...options.headers };
   }
 }
 

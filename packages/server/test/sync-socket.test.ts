@@ -59,6 +59,14 @@ describe('sync socket: authentication and handshake', () => {
     expect(socket.socket.protocol).toBe(SYNC_SUBPROTOCOL);
   });
 
+  it('refuses a second credential on a socket that has one', async () => {
+    const grant = await signUpAndIn(server.url);
+    const socket = await connect(grant.access_token, { tokenIn: 'protocol' });
+    socket.send({ type: 'auth', access_token: grant.access_token });
+    expect(await socket.next('error')).toMatchObject({ error: 'invalid_message', message: 'already authenticated' });
+    expect(socket.received.filter((m) => m.type === 'ready')).toHaveLength(1);
+  });
+
   it('closes 4401 on a refused token, with the refusal’s code first', async () => {
     const socket = await openSync(server.url, { token: 'not-a-token' });
     expect(await socket.next('error')).toMatchObject({ error: 'token_invalid' });
@@ -71,6 +79,7 @@ describe('sync socket: authentication and handshake', () => {
   it('closes 4401 when the first message is not auth', async () => {
     const socket = await openSync(server.url);
     socket.send({ type: 'subscribe', namespace: 'cart' });
+    expect(await socket.next('error')).toMatchObject({ error: 'token_missing' });
     expect(await socket.closed).toMatchObject({ code: 4401 });
   });
 

@@ -21,7 +21,11 @@ export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
-export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
+/**
+ * A WebSocket class: the global one in browsers and React Native, `ws` in Node. Typed loosely
+ * on purpose (their declared types differ); the client uses only the WebSocketLike members.
+ */
+export type WebSocketConstructor = new (url: string, protocols: string[]) => object;
 
 const OPEN = 1;
 /** A silent socket is presumed dead after this (tunnels drop packets without closing anything). */
@@ -77,7 +81,7 @@ export class SyncConnection {
           send: (ns, pending) => this.#send(applyMessage(ns, pending)),
           resubscribe: (ns, since) => this.#send(subscribeMessage(ns, since)),
         },
-        () => this.options.platform.now(),
+        this.options.platform,
         randomId,
       );
       this.#documents.set(namespace, document);
@@ -118,7 +122,7 @@ export class SyncConnection {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     let socket: WebSocketLike;
     try {
-      socket = new this.options.webSocket(url.toString(), [SYNC_SUBPROTOCOL]);
+      socket = new this.options.webSocket(url.toString(), [SYNC_SUBPROTOCOL]) as WebSocketLike;
     } catch {
       this.#scheduleReconnect();
       return;

@@ -42,6 +42,14 @@ export interface DocumentLink {
 }
 
 const SETTLED_MEMORY = 10_000;
+/** How long to wait before retrying what the server failed to do (internal_error). */
+const RETRY_MS = 1_000;
+
+/** The document's view of time: the client's platform. */
+export interface DocumentClock {
+  now(): number;
+  setTimer(callback: () => void, ms: number): unknown;
+}
 
 type LiveMessage = Extract<SyncServerMessage, { namespace?: string }>;
 
@@ -91,7 +99,7 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
     readonly namespace: string,
     private readonly storage: SessionStorage,
     private readonly link: DocumentLink,
-    private readonly now: () => number,
+    private readonly clock: DocumentClock,
     private readonly randomId: () => string,
   ) {}
 
@@ -123,7 +131,7 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
     const pending = {
       client_op_id: `${this.randomId()}-${this.#counter}`,
       operation: checked,
-      created_at: this.now(),
+      created_at: this.clock.now(),
     };
     this.#pending.push(pending);
     this.#changed();
@@ -207,8 +215,12 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
         this.#changed();
         return;
       case 'error':
-        if (message.client_op_id === undefined) return;
-        this.#refused(message.client_op_id, message.error, message.message, message.retry_after_ms);
+        if (message.client_op_id !== undefined) {
+          this.#refused(message.client_op_id, message.error, message.message, message.retry_after_ms);
+        } else {
+          // The subscription itself failed on the server: ask again shortly.
+          this.clock.setTimer(() => this.link.resubscribe(this.namespace, this.#seq || undefined), RETRY_MS);
+        }
         return;
     }
   }
@@ -219,9 +231,9 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
     if (!pending) return;
     if (error === 'rate_limited' || error === 'internal_error') {
       // Kept: sent again once the server has room.
-      setTimeout(() => {
+      this.clock.setTimer(() => {
         if (this.#live && this.#pending.includes(pending)) this.#sendOne(pending);
-      }, retryAfterMs ?? 1000);
+      }, retryAfterMs ?? RETRY_MS);
       return;
     }
     this.#drop(clientOpId);

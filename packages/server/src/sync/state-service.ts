@@ -58,9 +58,8 @@ export class StateService {
     // Replays are limited too: the limit protects the database, which a replay still reads.
     const waitMs = this.rateLimiter.take(writer.userId);
     if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      throw new SessiondError('rate_limited', `too many state operations; retry in ${seconds} s`, {
-        headers: { 'retry-after': String(seconds) },
+      throw new SessiondError('rate_limited', `too many state operations; retry in ${waitMs} ms`, {
+        retryAfterMs: waitMs,
       });
     }
     const now = this.clock.now();

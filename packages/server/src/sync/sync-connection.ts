@@ -1,5 +1,6 @@
 import {
   CLIENT_OP_ID_MAX_LENGTH,
+  type ErrorCode,
   NAMESPACE_PATTERN,
   SYNC_CLOSE_CODES,
   type SyncCloseReason,
@@ -78,6 +79,8 @@ export class SyncConnection {
   #timer: NodeJS.Timeout | undefined;
   #protocolErrors = 0;
   #closed = false;
+  /** The one authentication of this socket, once started (handshake token or `auth` message). */
+  #authentication: Promise<void> | undefined;
   /** Cleared by each heartbeat, set by the peer's pong. */
   alive = true;
 
@@ -94,9 +97,16 @@ export class SyncConnection {
     });
     socket.on('close', () => this.#cleanUp());
     socket.on('error', (error) => this.deps.log.debug({ err: error }, 'sync socket error'));
-    if (credential) void this.#authenticate(credential.token);
-    else
-      this.#timer = setTimeout(() => this.end('unauthenticated', 'no access token in time'), AUTH_TIMEOUT_MS);
+    if (credential)
+      this.#authentication = this.#authenticate(credential.token).catch((error: unknown) =>
+        this.#failed(error),
+      );
+    else {
+      this.#timer = setTimeout(
+        () => this.end('unauthenticated', { error: 'token_missing', message: 'no access token in time' }),
+        AUTH_TIMEOUT_MS,
+      );
+    }
   }
 
   get writer(): StateWriter | undefined {
@@ -118,10 +128,10 @@ export class SyncConnection {
     this.#send(event);
   }
 
-  /** Closes with one of the protocol's codes; the reason is the code's name. */
-  end(reason: SyncCloseReason, message?: string): void {
+  /** Closes with one of the protocol's codes (the reason is the code's name), after `notice` if given. */
+  end(reason: SyncCloseReason, notice?: { error: ErrorCode; message: string }): void {
     if (this.#closed) return;
-    if (message && reason !== 'going_away') this.#send({ type: 'error', error: reason, message });
+    if (notice) this.#send({ type: 'error', ...notice });
     this.#cleanUp();
     this.socket.close(SYNC_CLOSE_CODES[reason], reason);
   }
@@ -145,12 +155,21 @@ export class SyncConnection {
       return;
     }
     if (message.type === 'auth') {
-      if (this.#writer) this.#protocolError('already authenticated');
-      else await this.#authenticate(message.access_token);
+      // One credential per socket: a second one (or one racing the handshake's) is refused.
+      if (this.#authentication || this.#writer) this.#protocolError('already authenticated');
+      else {
+        this.#authentication = this.#authenticate(message.access_token);
+        await this.#authentication;
+      }
       return;
     }
+    // Messages right behind a handshake token wait for it to be checked, in order.
+    if (!this.#writer) await this.#authentication;
     if (!this.#writer) {
-      this.end('unauthenticated', 'the first message must be {"type":"auth"}');
+      this.end('unauthenticated', {
+        error: 'token_missing',
+        message: 'the first message must be {"type":"auth"}',
+      });
       return;
     }
     switch (message.type) {
@@ -174,8 +193,7 @@ export class SyncConnection {
       auth = await this.deps.authenticator.authenticate(token);
     } catch (error) {
       if (!isSessiondError(error)) throw error;
-      this.#send({ type: 'error', error: error.code, message: error.message });
-      this.end('unauthenticated');
+      this.end('unauthenticated', { error: error.code, message: error.message });
       return;
     }
     if (this.#closed) return;
@@ -195,7 +213,10 @@ export class SyncConnection {
   #watchDeadline(deadline: number): void {
     clearTimeout(this.#timer);
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, deadline - this.deps.clock.now()));
-    this.#timer = setTimeout(() => void this.#checkSession(), delay);
+    this.#timer = setTimeout(
+      () => this.#checkSession().catch((error: unknown) => this.#failed(error)),
+      delay,
+    );
     this.#timer.unref();
   }
 
@@ -221,7 +242,15 @@ export class SyncConnection {
     // Registered before reading, so nothing published meanwhile is missed; sent after, in order.
     const subscription: Subscription = { seq: since ?? 0, pending: [] };
     this.#subscriptions.set(namespace, subscription);
-    const missed = await this.deps.state.catchUp(writer.userId, namespace, since);
+    let missed: Awaited<ReturnType<StateService['catchUp']>>;
+    try {
+      missed = await this.deps.state.catchUp(writer.userId, namespace, since);
+    } catch (error) {
+      // Not subscribed after all: nothing may pile up for a namespace the client never gets.
+      if (this.#subscriptions.get(namespace) === subscription) this.#subscriptions.delete(namespace);
+      this.#failed(error, { namespace });
+      return;
+    }
     if (this.#subscriptions.get(namespace) !== subscription) return;
     this.#send(
       missed.kind === 'snapshot'
@@ -244,29 +273,40 @@ export class SyncConnection {
       });
       this.#send({ type: 'ack', namespace, client_op_id, status: result.status, seq: result.seq });
     } catch (error) {
-      if (!(error instanceof SessiondError)) throw error;
-      const retryAfter = Number(error.headers['retry-after']);
+      if (!(error instanceof SessiondError)) {
+        this.#failed(error, { namespace, client_op_id });
+        return;
+      }
       this.#send({
         type: 'error',
         error: error.code,
         message: error.message,
         namespace,
         client_op_id,
-        ...(retryAfter > 0 ? { retry_after_ms: retryAfter * 1000 } : {}),
+        ...(error.retryAfterMs !== undefined ? { retry_after_ms: error.retryAfterMs } : {}),
       });
     }
   }
 
-  /** A store or bug failure: logged, reported as internal_error; the connection stays up. */
-  #failed(error: unknown): void {
+  /**
+   * A store or bug failure: logged, reported as internal_error with what it concerns (so the
+   * client can retry that operation or subscription); the connection stays up.
+   */
+  #failed(error: unknown, about: { namespace?: string; client_op_id?: string } = {}): void {
     this.deps.log.error({ err: error }, 'sync message failed');
-    this.#send({ type: 'error', error: 'internal_error', message: 'sessiond could not handle this message' });
+    this.#send({
+      type: 'error',
+      error: 'internal_error',
+      message: 'sessiond could not handle this message',
+      ...about,
+    });
   }
 
   #protocolError(message: string): void {
     this.#protocolErrors += 1;
-    if (this.#protocolErrors > MAX_PROTOCOL_ERRORS) this.end('protocol_error', 'too many malformed messages');
-    else this.#send({ type: 'error', error: 'invalid_message', message });
+    if (this.#protocolErrors > MAX_PROTOCOL_ERRORS) {
+      this.end('protocol_error', { error: 'invalid_message', message: 'too many malformed messages' });
+    } else this.#send({ type: 'error', error: 'invalid_message', message });
   }
 
   #send(message: SyncServerMessage): void {
