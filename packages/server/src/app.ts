@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCORS from '@fastify/cors';
-import fastifyWebSocket from '@fastify/websocket';
-import { SYNC_SUBPROTOCOL } from '@sessiond/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type EventBus, InProcessBus } from './bus/event-bus.js';
 import { type Clock, systemClock } from './clock.js';
@@ -102,14 +100,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (config.corsOrigins.length > 0) await app.register(fastifyCORS, corsOptions(config.corsOrigins));
   // Parses the Cookie header for the cookie transport. Unsigned: the values are tokens checked anyway.
   await app.register(fastifyCookie);
-  await app.register(fastifyWebSocket, {
-    options: {
-      // An `apply` message carries at most one document's worth of value, plus its envelope.
-      maxPayload: config.stateMaxBytes + 16 * 1024,
-      // Offered alongside a bearer subprotocol, ours is the one selected (never the token).
-      handleProtocols: (offered) => (offered.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
-    },
-  });
 
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');

@@ -1,4 +1,5 @@
-import { SYNC_BEARER_PROTOCOL_PREFIX, SYNC_PATH } from '@sessiond/protocol';
+import fastifyWebSocket from '@fastify/websocket';
+import { SYNC_BEARER_PROTOCOL_PREFIX, SYNC_PATH, SYNC_SUBPROTOCOL } from '@sessiond/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SessiondError } from '../errors.js';
 import { SyncConnection } from '../sync/sync-connection.js';
@@ -11,7 +12,17 @@ import { SyncConnection } from '../sync/sync-connection.js';
  * never in the URL, which proxies and access logs keep.
  */
 export async function syncRoutes(app: FastifyInstance): Promise<void> {
-  const { authenticator, state, store, ending, clock, syncHub, transport } = app.sessiond;
+  const { authenticator, state, store, ending, clock, syncHub, transport, config } = app.sessiond;
+  // Registered here, inside this plugin's scope: its per-request hooks then run for this route
+  // only, not for every HTTP request of the API.
+  await app.register(fastifyWebSocket, {
+    options: {
+      // An `apply` message carries at most one document's worth of value, plus its envelope.
+      maxPayload: config.stateMaxBytes + 16 * 1024,
+      // Offered alongside a bearer subprotocol, ours is the one selected (never the token).
+      handleProtocols: (offered) => (offered.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
+    },
+  });
 
   app.route({
     method: 'GET',
