@@ -32,9 +32,9 @@ export interface BuildAppOptions {
   config: Config;
   /** Defaults to the wall clock; tests pass one they can move. */
   clock?: Clock;
-  /** Defaults to SQLite in the data dir; the app closes a store it opened itself. */
-  store?: SessionStore;
   bus?: EventBus;
+  /** Wraps the session store the app opens: tests inject storage faults this way. */
+  wrapStore?: (store: SessionStore) => SessionStore;
   /** Where log lines go; defaults to stdout. */
   logDestination?: NodeJS.WritableStream;
 }
@@ -77,21 +77,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       'SESSIOND_SECRET is not set: generated a development secret in the data dir; set SESSIOND_SECRET in production',
     );
   }
-  const ownsStore = options.store === undefined;
-  const lock = ownsStore ? lockDataDir(config.dataDir) : undefined;
+  const lock = lockDataDir(config.dataDir);
   let store: SessionStore;
   let services: Services;
   try {
     // This process is the embedded database's only writer (the lock makes sure), so session
     // reads can be cached.
-    store =
-      options.store ?? new CachedSessionStore(await openSQLiteStore(join(config.dataDir, 'sessiond.db')));
+    const opened = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
+    store = new CachedSessionStore(options.wrapStore ? options.wrapStore(opened) : opened);
     const bus =
       options.bus ??
       new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));
-    services = await createServices({ config, store, clock, bus, masterSecret: masterSecret.value });
+    services = await createServices({
+      config,
+      store,
+      database: opened.database,
+      clock,
+      bus,
+      masterSecret: masterSecret.value,
+    });
   } catch (error) {
-    lock?.release();
+    lock.release();
     throw error;
   }
   app.decorate('sessiond', services);
@@ -130,8 +136,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();
-    if (ownsStore) await store.close();
-    lock?.release();
+    await store.close();
+    lock.release();
   });
   return app;
 }

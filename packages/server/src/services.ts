@@ -14,6 +14,7 @@ import { sessionPolicyFrom } from './sessions/session-policy.js';
 import { SessionService } from './sessions/session-service.js';
 import { SessionSweeper } from './sessions/session-sweeper.js';
 import type { SessionStore } from './store/session-store.js';
+import type { StoreDatabase } from './store/transact.js';
 import { OperationRateLimiter } from './sync/op-rate-limiter.js';
 import { StateService } from './sync/state-service.js';
 import { SyncHub } from './sync/sync-hub.js';
@@ -26,11 +27,13 @@ export type Services = Awaited<ReturnType<typeof createServices>>;
 export async function createServices(input: {
   config: Config;
   store: SessionStore;
+  /** The same database, for the stores of other concerns (webhooks, admin). */
+  database: StoreDatabase;
   clock: Clock;
   bus: EventBus;
   masterSecret: string;
 }) {
-  const { config, store, clock, bus, masterSecret } = input;
+  const { config, store, database, clock, bus, masterSecret } = input;
   const policy = sessionPolicyFrom(config);
   const keys = await SigningKeyRing.open(store, new SecretBox(masterSecret, 'signing-keys'), clock, {
     accessTokenTTLSeconds: config.accessTokenTTLSeconds,
@@ -92,6 +95,7 @@ export async function createServices(input: {
   return {
     config,
     store,
+    database,
     clock,
     bus,
     keys,

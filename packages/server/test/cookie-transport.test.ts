@@ -501,17 +501,17 @@ describe('cookie transport behind an https issuer', () => {
 describe('a cookie refresh that fails for another reason than the session', () => {
   it('keeps the cookies: a storage error (500) does not sign the browser out', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
-    const real = await openSQLiteStore(join(dataDir, 'sessiond.db'));
     let storageDown = false;
-    const store = new Proxy(real, {
-      get(target, key) {
-        if (key === 'rotateRefreshToken' && storageDown) {
-          return () => Promise.reject(new Error('storage is down'));
-        }
-        const value = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    }) as SessionStore;
+    const wrapStore = (real: SessionStore) =>
+      new Proxy(real, {
+        get(target, key) {
+          if (key === 'rotateRefreshToken' && storageDown) {
+            return () => Promise.reject(new Error('storage is down'));
+          }
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
     const app = await buildApp({
       config: loadConfig({
         SESSIOND_DATA_DIR: dataDir,
@@ -519,7 +519,7 @@ describe('a cookie refresh that fails for another reason than the session', () =
         SESSIOND_LOG_LEVEL: 'silent',
         SESSIOND_ISSUER: 'http://sessiond.test',
       }),
-      store,
+      wrapStore,
       clock: new TestClock(),
     });
     try {
@@ -533,7 +533,6 @@ describe('a cookie refresh that fails for another reason than the session', () =
       expect((await browser.refresh()).status).toBe(200);
     } finally {
       await app.close();
-      await real.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

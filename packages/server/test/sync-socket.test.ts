@@ -63,7 +63,10 @@ describe('sync socket: authentication and handshake', () => {
     const grant = await signUpAndIn(server.url);
     const socket = await connect(grant.access_token, { tokenIn: 'protocol' });
     socket.send({ type: 'auth', access_token: grant.access_token });
-    expect(await socket.next('error')).toMatchObject({ error: 'invalid_message', message: 'already authenticated' });
+    expect(await socket.next('error')).toMatchObject({
+      error: 'invalid_message',
+      message: 'already authenticated',
+    });
     expect(socket.received.filter((m) => m.type === 'ready')).toHaveLength(1);
   });
 

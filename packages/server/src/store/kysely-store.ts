@@ -40,7 +40,7 @@ import {
   type StateCatchUp,
   type StateOperationOutcome,
 } from './session-store.js';
-import type { Transact } from './transact.js';
+import type { StoreDatabase, Transact } from './transact.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -61,6 +61,14 @@ export class KyselySessionStore implements SessionStore {
   constructor(db: Kysely<Database>, transact: Transact) {
     this.#db = db;
     this.#transact = transact;
+  }
+
+  /**
+   * The database and its write path, for the stores of other concerns (webhooks, admin) that
+   * share this connection and its group commit.
+   */
+  get database(): StoreDatabase {
+    return { db: this.#db, transact: this.#transact };
   }
 
   async createUser(user: UserRecord): Promise<void> {

@@ -164,6 +164,47 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0004_operations': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // TOTP second factor: the secret sealed under the master secret, never stored plain.
+        await db.schema.alterTable('users').addColumn('totp_secret_sealed', 'text').execute();
+        await db.schema.alterTable('users').addColumn('totp_enabled_at', 'bigint').execute();
+        // Admin API keys created by `sessiond admin create-key`: SHA-256 of the key only.
+        await db.schema
+          .createTable('admin_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // Webhooks read the audit log as their outbox (rows commit with the change they record);
+        // each endpoint remembers the last row it has been sent, and how its retries stand.
+        await db.schema
+          .createTable('webhook_cursors')
+          .addColumn('endpoint', 'text', (c) => c.primaryKey())
+          .addColumn('last_log_id', 'bigint', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .execute();
+        // Admin search and analytics over the log: by action, by IP, by time.
+        await db.schema
+          .createIndex('session_logs_action_time_idx')
+          .on('session_logs')
+          .columns(['action', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('session_logs_ip_time_idx')
+          .on('session_logs')
+          .columns(['ip', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('session_logs_time_idx')
+          .on('session_logs')
+          .column('created_at')
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -5,7 +5,22 @@ import type { Generated } from 'kysely';
  * Booleans are 0/1 integers and times epoch-ms integers, identical on SQLite and PostgreSQL.
  */
 export interface Database {
-  users: { id: string; email: string; passwordHash: string; createdAt: number };
+  users: {
+    id: string;
+    email: string;
+    passwordHash: string;
+    createdAt: number;
+    totpSecretSealed: string | null;
+    totpEnabledAt: number | null;
+  };
+  adminKeys: { id: string; keyHash: string; name: string; createdAt: number };
+  webhookCursors: {
+    endpoint: string;
+    lastLogId: number;
+    attempts: Generated<number>;
+    nextAttemptAt: Generated<number>;
+    lastError: string | null;
+  };
   devices: {
     userId: string;
     id: string;

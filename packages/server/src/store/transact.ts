@@ -10,3 +10,9 @@ export type Transact = <T>(work: TransactionWork<T>) => Promise<T>;
 export function transactionPerWork(db: Kysely<Database>): Transact {
   return (work) => db.transaction().execute(work);
 }
+
+/** A database as the stores see it: reads go to `db`, every write through `transact`. */
+export interface StoreDatabase {
+  readonly db: Kysely<Database>;
+  readonly transact: Transact;
+}
