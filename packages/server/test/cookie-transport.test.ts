@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { SessionStore } from '../src/store/session-store.js';
-import { openSQLiteStore } from '../src/store/sqlite.js';
 import { type APIResponse, PASSWORD, request, signUpAndIn, uniqueEmail } from './helpers/api.js';
 import { CookieJar, type SetCookie, setCookies } from './helpers/cookies.js';
 import { TestClock } from './helpers/test-clock.js';
