@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   session_expired: 401,
   session_revoked: 401,
   step_up_required: 401,
+  /** `/api/admin/...` without an admin API key, with one of the wrong form, or with an unknown one. */
+  admin_key_invalid: 401,
   forbidden: 403,
   /** A cookie-authenticated state change without `x-sessiond-csrf: 1`, or from a foreign Origin. */
   csrf_required: 403,
@@ -33,6 +35,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   session_not_found: 404,
   device_not_found: 404,
+  /** An admin route names a user id that does not exist. */
+  user_not_found: 404,
   email_taken: 409,
   payload_too_large: 413,
   /** The operation would grow a state document past SESSIOND_STATE_MAX_BYTES. */

@@ -48,6 +48,9 @@ export const LOG_ACTIONS = [
   'step_up',
   'device_trusted',
   'device_forgotten',
+  /** Risk signals fired on a refresh without reaching the step-up threshold (detail: the verdict). */
+  'risk_assessed',
+  'totp_enrolled',
 ] as const;
 
 export type LogAction = (typeof LOG_ACTIONS)[number];

@@ -1,3 +1,18 @@
+export type {
+  ActiveByDevice,
+  AdminDevicePage,
+  AdminLogEntry,
+  AdminLogPage,
+  AdminRevokeAllAnswer,
+  AdminRevokeAnswer,
+  AdminSession,
+  AdminSessionPage,
+  AdminSessionState,
+  FailedLogins,
+  LoginsPerDay,
+  SessionDuration,
+  SuspiciousIPs,
+} from './admin.js';
 export type { ErrorBody, ErrorCode, OAuthErrorCode } from './errors.js';
 export { ERROR_CODES, ERROR_STATUS, isErrorCode, OAUTH_ERROR_CODES } from './errors.js';
 export type {
@@ -50,3 +65,5 @@ export type {
   SessionSummary,
   TokenResponse,
 } from './wire.js';
+export type { WebhookBody, WebhookEventData, WebhookEventType, WebhookPayloads } from './webhooks.js';
+export { WEBHOOK_EVENT_TYPES } from './webhooks.js';

@@ -95,6 +95,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       clock,
       bus,
       masterSecret: masterSecret.value,
+      log: app.log,
     });
   } catch (error) {
     lock.release();
@@ -129,10 +130,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     services.sweeper.start(config.sweepIntervalSeconds * 1000, (error) =>
       app.log.error({ err: error }, 'session sweep failed'),
     );
+    // Cursors for new endpoints commit before the server takes requests: nothing slips past them.
+    await services.webhooks.start(app.log);
   });
   app.addHook('preClose', async () => {
     services.revocations.closeAll();
     services.syncHub.close();
+    // Before onClose closes the store; a request in flight is aborted and sent again next start.
+    await services.webhooks.stop();
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();

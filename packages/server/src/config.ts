@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { RiskPolicy } from './risk/risk-engine.js';
+import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 
 /**
  * The whole configuration, read from `SESSIOND_*` environment variables once at start-up,
@@ -14,6 +16,36 @@ const list = z.string().transform((value) =>
 );
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** `signal=points` pairs (config/risk-weights): only known signals, integer points. */
+const riskWeights = list.transform((pairs, context) => {
+  const weights: Partial<Record<RiskSignal, number>> = {};
+  for (const pair of pairs) {
+    const [name, points] = pair.split('=').map((part) => part.trim());
+    if (!(RISK_SIGNALS as readonly string[]).includes(name ?? '') || !/^-?\d+$/.test(points ?? '')) {
+      context.addIssue({
+        code: 'custom',
+        message: `"${pair}" is not signal=points; signals: ${RISK_SIGNALS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    weights[name as RiskSignal] = Number(points);
+  }
+  return weights;
+});
+
+/** Points per risk signal when SESSIOND_RISK_WEIGHTS does not say (docs/configuration.md explains each). */
+export const DEFAULT_RISK_WEIGHTS: Readonly<Record<RiskSignal, number>> = Object.freeze({
+  new_device: 30,
+  trusted_device: -40,
+  user_agent_changed: 60,
+  ip_network_changed: 30,
+  failed_logins_account: 40,
+  failed_logins_ip: 25,
+  refresh_token_reused: 50,
+  concurrent_sessions: 25,
+  signin_velocity: 40,
+});
 
 const urlWithScheme = (...schemes: string[]) =>
   z
@@ -94,10 +126,28 @@ const EnvSchema = z.object({
   SESSIOND_RESOURCE_SERVERS: list.optional(),
   /** pino level. */
   SESSIOND_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Comma-separated webhook endpoints. */
-  SESSIOND_WEBHOOK_URLS: list.optional(),
+  /** Comma-separated webhook endpoints (http: or https: URLs), each sent every lifecycle event. */
+  SESSIOND_WEBHOOK_URLS: list
+    .superRefine((urls, context) => {
+      for (const url of urls) {
+        if (!URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol)) {
+          context.addIssue({ code: 'custom', message: `${url} is not an http: or https: URL` });
+        }
+      }
+    })
+    .transform((urls) => [...new Set(urls)])
+    .optional(),
   /** Standard Webhooks signing secret (`whsec_...`). */
-  SESSIOND_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+  SESSIOND_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be whsec_ followed by base64')
+    .optional(),
+  /** Delay before the first retry of a failed webhook, in seconds; it doubles per failure. */
+  SESSIOND_WEBHOOK_RETRY_BASE_SECONDS: integer(1, 3600).default(5),
+  /** Longest delay between two retries of a webhook, in seconds (retries never stop). */
+  SESSIOND_WEBHOOK_RETRY_MAX_SECONDS: integer(1, 86_400).default(3600),
+  /** How long one webhook request may take before it counts as failed, in milliseconds. */
+  SESSIOND_WEBHOOK_TIMEOUT_MS: integer(100, 60_000).default(10_000),
   /**
    * Comma-separated browser origins (besides the issuer's own) allowed to call the API with
    * credentials (CORS) and to send cookie-authenticated state-changing requests.
@@ -113,6 +163,18 @@ const EnvSchema = z.object({
   SESSIOND_STATE_OPS_BURST: integer(1, 1_000_000).default(200),
   /** Days the operation log is kept for catch-up and replay detection; older clients get a snapshot. */
   SESSIOND_STATE_OP_RETENTION_DAYS: integer(1, 365).default(30),
+  /** Risk points per signal, `signal=points,...`; unnamed signals keep their default weight. */
+  SESSIOND_RISK_WEIGHTS: riskWeights.optional(),
+  /** A sign-in or refresh scoring at least this must step up. */
+  SESSIOND_RISK_THRESHOLD: integer(1, 1000).default(50),
+  /** Failed logins within the risk window (for the account, or from the IP) that fire a signal. */
+  SESSIOND_RISK_FAILED_LOGINS: integer(1, 1000).default(5),
+  /** Live sessions of one user above which a sign-in fires `concurrent_sessions`. */
+  SESSIOND_RISK_MAX_SESSIONS: integer(1, 10_000).default(10),
+  /** Distinct networks (/24, /48) signing in to one account within the window that fire `signin_velocity`. */
+  SESSIOND_RISK_VELOCITY_NETWORKS: integer(2, 100).default(3),
+  /** The look-back of the history signals, in minutes. */
+  SESSIOND_RISK_WINDOW_MINUTES: integer(1, 7 * 24 * 60).default(60),
   /** Seconds between sweeps that mark timed-out sessions expired. */
   SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
@@ -144,6 +206,9 @@ export interface Config {
   readonly logLevel: string;
   readonly webhookURLs: readonly string[];
   readonly webhookSecret: string | undefined;
+  readonly webhookRetryBaseSeconds: number;
+  readonly webhookRetryMaxSeconds: number;
+  readonly webhookTimeoutMs: number;
   /** Normalised origins (`scheme://host[:port]`); empty means same-origin only, no CORS headers. */
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
@@ -153,6 +218,7 @@ export interface Config {
   readonly stateOpsBurst: number;
   readonly stateOpRetentionDays: number;
   readonly trustProxy: boolean;
+  readonly risk: RiskPolicy;
 }
 
 export class ConfigError extends Error {
@@ -194,6 +260,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'invalid configuration:\n  SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES: must not be shorter than SESSIOND_IDLE_TIMEOUT_MINUTES',
     );
   }
+  if ((e.SESSIOND_WEBHOOK_URLS ?? []).length > 0 && e.SESSIOND_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_WEBHOOK_SECRET: required when SESSIOND_WEBHOOK_URLS is set (webhooks are always signed)',
+    );
+  }
+  if (e.SESSIOND_WEBHOOK_RETRY_BASE_SECONDS > e.SESSIOND_WEBHOOK_RETRY_MAX_SECONDS) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_WEBHOOK_RETRY_MAX_SECONDS: must not be shorter than SESSIOND_WEBHOOK_RETRY_BASE_SECONDS',
+    );
+  }
   const config: Config = {
     host: e.SESSIOND_HOST,
     port: e.SESSIOND_PORT,
@@ -218,6 +294,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.SESSIOND_LOG_LEVEL,
     webhookURLs: Object.freeze(e.SESSIOND_WEBHOOK_URLS ?? []),
     webhookSecret: e.SESSIOND_WEBHOOK_SECRET,
+    webhookRetryBaseSeconds: e.SESSIOND_WEBHOOK_RETRY_BASE_SECONDS,
+    webhookRetryMaxSeconds: e.SESSIOND_WEBHOOK_RETRY_MAX_SECONDS,
+    webhookTimeoutMs: e.SESSIOND_WEBHOOK_TIMEOUT_MS,
     corsOrigins: Object.freeze(e.SESSIOND_CORS_ORIGINS ?? []),
     bodyLimitBytes: e.SESSIOND_BODY_LIMIT_BYTES,
     sweepIntervalSeconds: e.SESSIOND_SWEEP_INTERVAL_SECONDS,
@@ -226,6 +305,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateOpsBurst: e.SESSIOND_STATE_OPS_BURST,
     stateOpRetentionDays: e.SESSIOND_STATE_OP_RETENTION_DAYS,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
+    risk: {
+      weights: { ...DEFAULT_RISK_WEIGHTS, ...e.SESSIOND_RISK_WEIGHTS },
+      threshold: e.SESSIOND_RISK_THRESHOLD,
+      failedLogins: e.SESSIOND_RISK_FAILED_LOGINS,
+      maxSessions: e.SESSIOND_RISK_MAX_SESSIONS,
+      velocityNetworks: e.SESSIOND_RISK_VELOCITY_NETWORKS,
+      windowMs: e.SESSIOND_RISK_WINDOW_MINUTES * 60_000,
+    },
   };
   return Object.freeze(config);
 }

@@ -1,5 +1,7 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { AccountService } from './accounts/account-service.js';
 import { LoginThrottle } from './accounts/login-throttle.js';
+import { TOTPFactor } from './accounts/totp-factor.js';
 import type { EventBus } from './bus/event-bus.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -8,6 +10,7 @@ import { CookieTransport } from './http/cookie-transport.js';
 import { SecretBox } from './lib/crypto.js';
 import { OAuthService } from './oauth/oauth-service.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
+import { RiskEngine } from './risk/risk-engine.js';
 import { Authenticator } from './sessions/authenticator.js';
 import { SessionEnding } from './sessions/session-ending.js';
 import { sessionPolicyFrom } from './sessions/session-policy.js';
@@ -20,6 +23,7 @@ import { StateService } from './sync/state-service.js';
 import { SyncHub } from './sync/sync-hub.js';
 import { AccessTokenIssuer } from './tokens/access-token-issuer.js';
 import { SigningKeyRing } from './tokens/signing-key-ring.js';
+import { webhookDispatcherFrom } from './webhooks/webhook-dispatcher.js';
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
 
@@ -32,6 +36,7 @@ export async function createServices(input: {
   clock: Clock;
   bus: EventBus;
   masterSecret: string;
+  log: FastifyBaseLogger;
 }) {
   const { config, store, database, clock, bus, masterSecret } = input;
   const policy = sessionPolicyFrom(config);
@@ -58,6 +63,7 @@ export async function createServices(input: {
     issuer: config.issuer,
     audience: config.audience,
   });
+  const totp = new TOTPFactor(store, clock, new SecretBox(masterSecret, 'totp'), new URL(config.issuer).host);
   const sessions = new SessionService({
     store,
     clock,
@@ -69,6 +75,10 @@ export async function createServices(input: {
     policy,
     successorBox: new SecretBox(masterSecret, 'refresh-successor'),
     clients: config.clients,
+    risk: new RiskEngine(config.risk),
+    totp,
+    riskWindowMs: config.risk.windowMs,
+    log: input.log,
   });
   const oauth = new OAuthService({
     store,
@@ -92,6 +102,7 @@ export async function createServices(input: {
   });
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
+  const webhooks = webhookDispatcherFrom({ config, database, store, clock, bus });
   return {
     config,
     store,
@@ -105,6 +116,7 @@ export async function createServices(input: {
     ending,
     authenticator,
     sessions,
+    totp,
     sweeper,
     policy,
     oauth,
@@ -112,5 +124,6 @@ export async function createServices(input: {
     transport,
     state,
     syncHub: new SyncHub(bus),
+    webhooks,
   };
 }

@@ -58,6 +58,19 @@ export class AccountService {
     return { ok: false, user };
   }
 
+  /**
+   * Runs a second-factor check (a TOTP code) under the sign-in throttle: guesses count as
+   * failed attempts of the account, so six digits cannot be brute-forced.
+   */
+  async checkUnderThrottle(user: UserRecord, ip: string, check: () => Promise<boolean>): Promise<boolean> {
+    this.throttle.admitIP(ip);
+    this.throttle.admitAccount(user.email);
+    const ok = await check();
+    if (ok) this.throttle.recordSuccess(user.email);
+    else this.throttle.recordFailure(user.email);
+    return ok;
+  }
+
   /** Re-checks the password of a signed-in user (step-up); same throttle as sign-in. */
   async confirmPassword(user: UserRecord, password: string, ip: string): Promise<boolean> {
     const result = await this.checkCredentials({ email: user.email, password, ip });

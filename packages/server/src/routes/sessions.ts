@@ -13,6 +13,8 @@ const LogsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).default(20),
   cursor: z.string().max(64).optional(),
 });
+const EmptyBody = z.strictObject({});
+const TOTPCodeBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'code must be 6 digits') });
 const StepUpBody = z.union([
   z.strictObject({ password: z.string().min(1).max(1024) }),
   z.strictObject({ totp: z.string().regex(/^\d{6}$/) }),
@@ -20,7 +22,12 @@ const StepUpBody = z.union([
 
 /** The authenticated half of the session API: every route needs a live session. */
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { sessions, store, devices, transport } = app.sessiond;
+  const { sessions, store, devices, transport, totp } = app.sessiond;
+  const requireUser = async (auth: { session: { userId: string; id: string } }) => {
+    const user = await store.findUserById(auth.session.userId);
+    if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
+    return user;
+  };
 
   app.get('/api/auth/session/status', async (request) => {
     return statusView(await authenticateRequest(app.sessiond, request));
@@ -73,12 +80,41 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return { revoked };
   });
 
+  // TOTP enrolment: a new secret (shown as a QR code), enabled by its first code. Sensitive:
+  // a session flagged for step-up cannot add a factor that would then satisfy the step-up.
+  app.post('/api/auth/totp/enroll', async (request) => {
+    const auth = await authenticateRequest(app.sessiond, request);
+    requireNoPendingStepUp(auth);
+    parseInput(EmptyBody, request.body);
+    const user = await requireUser(auth);
+    const { secret, otpauthURI } = await totp.enroll(user);
+    return { secret, otpauth_uri: otpauthURI };
+  });
+
+  app.post('/api/auth/totp/confirm', async (request) => {
+    const auth = await authenticateRequest(app.sessiond, request);
+    requireNoPendingStepUp(auth);
+    const { code } = parseInput(TOTPCodeBody, request.body);
+    const user = await requireUser(auth);
+    await totp.confirm(user, code);
+    const now = app.sessiond.clock.now();
+    await app.sessiond.store.appendLog({
+      action: 'totp_enrolled',
+      success: true,
+      userId: user.id,
+      sessionId: auth.session.id,
+      deviceId: auth.session.deviceId,
+      ...requestContext(request),
+      actor: 'user',
+      createdAt: now,
+    });
+    return { totp_enabled: true };
+  });
+
   app.post('/api/auth/session/step-up', async (request, reply) => {
     const auth = await authenticateRequest(app.sessiond, request);
     const mode = transport.transportOf(request);
     const body = parseInput(StepUpBody, request.body);
-    if (!('password' in body))
-      throw new SessiondError('totp_not_enrolled', 'no TOTP factor is enrolled for this user');
-    return transport.send(reply, mode, await sessions.stepUp(auth, body.password, requestContext(request)));
+    return transport.send(reply, mode, await sessions.stepUp(auth, body, requestContext(request)));
   });
 }

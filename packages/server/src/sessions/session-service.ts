@@ -1,5 +1,7 @@
 import type { DeviceInput } from '@sessiond/protocol';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
+import type { TOTPFactor } from '../accounts/totp-factor.js';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
 import type { DeviceService } from '../devices/device-service.js';
@@ -7,6 +9,7 @@ import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
 import { uuidv7 } from '../lib/ids.js';
+import type { RiskEngine, RiskVerdict } from '../risk/risk-engine.js';
 import type { NewLogEntry, SessionRecord, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
@@ -35,6 +38,11 @@ export interface SessionServiceDeps {
   /** Seals a refresh successor for its grace window. */
   successorBox: SecretBox;
   clients: readonly string[];
+  risk: RiskEngine;
+  totp: TOTPFactor;
+  /** How far back the risk engine looks at the user's history. */
+  riskWindowMs: number;
+  log: Pick<FastifyBaseLogger, 'info'>;
 }
 
 const REFRESH_TOKEN_SHAPE = /^rt_[A-Za-z0-9_-]{43}$/;
@@ -56,6 +64,16 @@ export class SessionService {
     const { user } = check;
     const { device, isNew } = await devices.recognise(user.id, input.device, context);
     const now = clock.now();
+    const verdict = this.deps.risk.assessSignIn({
+      device: { isNew, trusted: device.trusted },
+      ip: context.ip,
+      history: await store.riskHistory({
+        userId: user.id,
+        ip: context.ip,
+        since: now - this.deps.riskWindowMs,
+        now,
+      }),
+    });
     const idleTimeoutMs = policy.idleTimeoutMs(device);
     const session: SessionRecord = {
       id: uuidv7(now),
@@ -73,13 +91,16 @@ export class SessionService {
       expiresAt: now + policy.lifetimeMs,
       endedAt: null,
       endReason: null,
-      stepUpRequired: false,
+      // A suspicious sign-in still signs in, but must step up before anything sensitive.
+      stepUpRequired: verdict.suspicious,
       refreshCount: 0,
     };
     const refreshToken = randomToken('rt_');
     const logBase = this.#logBase(session, context, now);
-    const logs: NewLogEntry[] = [{ ...logBase, action: 'login' }];
+    const logs: NewLogEntry[] = [{ ...logBase, action: 'login', detail: { risk: verdict } }];
     if (isNew) logs.push({ ...logBase, action: 'new_device_login' });
+    if (verdict.suspicious)
+      logs.push({ ...logBase, action: 'step_up_required', detail: { reason: 'risk', risk: verdict } });
     await store.createSession({
       session,
       refreshToken: {
@@ -93,6 +114,8 @@ export class SessionService {
     const subject = eventSubject(session, now);
     bus.publish('session.created', { ...subject, client_id: clientId, new_device: isNew });
     if (isNew) bus.publish('device.new', { ...subject, ip: context.ip, user_agent: context.userAgent });
+    if (verdict.suspicious) bus.publish('session.step_up_required', { ...subject, reason: 'risk' });
+    this.#logVerdict(session, 'sign-in', verdict);
     return {
       access: await this.deps.issuer.issue(session),
       refreshToken,
@@ -145,22 +168,44 @@ export class SessionService {
           outcome.kind === 'rotated' ? successor.token : this.deps.successorBox.open(outcome.successorSealed);
         if (outcome.kind === 'rotated') {
           bus.publish('session.refreshed', eventSubject(session, now));
+          // Honest races land in `grace` and are never assessed: only a real rotation is a new use.
+          await this.#assessUse(session, outcome.previous, context);
         }
         return this.#grant(session, token);
       }
     }
   }
 
-  /** Re-authentication with the password: the session moves to aal2 and gets fresh tokens. */
-  async stepUp(auth: Authenticated, password: string, context: RequestContext): Promise<TokenGrant> {
+  /**
+   * Re-authentication with the password or a TOTP code: the session moves to aal2 with a fresh
+   * `auth_time`, its step-up flag clears, and it gets fresh tokens.
+   */
+  async stepUp(
+    auth: Authenticated,
+    proof: { password: string } | { totp: string },
+    context: RequestContext,
+  ): Promise<TokenGrant> {
     const { store, clock, accounts, bus } = this.deps;
     const user = await store.findUserById(auth.session.userId);
-    const ok = user !== undefined && (await accounts.confirmPassword(user, password, context.ip));
+    if (!user) throw endedSessionError(auth.session, clock.now());
+    const ok =
+      'password' in proof
+        ? await accounts.confirmPassword(user, proof.password, context.ip)
+        : await accounts.checkUnderThrottle(user, context.ip, () => this.deps.totp.accepts(user, proof.totp));
     const now = clock.now();
     const logBase = this.#logBase(auth.session, context, now);
     if (!ok) {
-      await store.appendLog({ ...logBase, action: 'step_up', success: false, error: 'invalid_credentials' });
-      throw new SessiondError('invalid_credentials', 'password is wrong');
+      await store.appendLog({
+        ...logBase,
+        action: 'step_up',
+        success: false,
+        error: 'invalid_credentials',
+        detail: { factor: 'password' in proof ? 'password' : 'totp' },
+      });
+      throw new SessiondError(
+        'invalid_credentials',
+        'password' in proof ? 'password is wrong' : 'the code is wrong or was used already',
+      );
     }
     const successor = this.#mintSuccessor();
     const session = await store.recordStepUp(auth.session.id, {
@@ -211,15 +256,57 @@ export class SessionService {
     return ended.length;
   }
 
+  /** Did this refresh come from another network or another browser than the session's last use? */
+  async #assessUse(
+    session: SessionRecord,
+    previous: { ip: string | null; userAgent: string | null },
+    context: RequestContext,
+  ): Promise<void> {
+    const use = { ip: context.ip, userAgent: context.userAgent };
+    let verdict = this.deps.risk.assessSessionUse({ session: { ...previous, trusted: false }, ...use });
+    if (verdict.signals.length === 0) return;
+    // Rare from here on: only now is the device's trust worth a read.
+    const devices = await this.deps.store.listDevices(session.userId);
+    const trusted = devices.some((device) => device.id === session.deviceId && device.trusted);
+    if (trusted) verdict = this.deps.risk.assessSessionUse({ session: { ...previous, trusted }, ...use });
+    this.#logVerdict(session, 'refresh', verdict);
+    const now = this.deps.clock.now();
+    if (verdict.suspicious && !session.stepUpRequired) {
+      await this.requireStepUp(session, 'risk', {
+        risk: verdict,
+        ip: context.ip,
+        user_agent: context.userAgent,
+      });
+    } else {
+      await this.deps.store.appendLog({
+        ...this.#logBase(session, context, now),
+        action: 'risk_assessed',
+        detail: { risk: verdict },
+      });
+    }
+  }
+
+  #logVerdict(session: SessionRecord, at: string, verdict: RiskVerdict): void {
+    if (verdict.signals.length === 0) return;
+    this.deps.log.info(
+      { sessionId: session.id, userId: session.userId, at, risk: verdict },
+      verdict.suspicious ? 'suspicious: step-up required' : 'risk signals below the threshold',
+    );
+  }
+
   /**
    * Flags a live session for step-up: sensitive operations refuse it until it re-authenticates,
    * and its devices hear `session.step_up_required` at once. False if the session has ended.
    */
-  async requireStepUp(session: SessionRecord, reason: string): Promise<boolean> {
+  async requireStepUp(
+    session: SessionRecord,
+    reason: string,
+    detail: Record<string, unknown> = {},
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     const flagged = await this.deps.store.requireStepUp(
       session.id,
-      systemLogEntry(session, 'step_up_required', now, { reason }),
+      systemLogEntry(session, 'step_up_required', now, { reason, ...detail }),
     );
     if (flagged) this.deps.bus.publish('session.step_up_required', { ...eventSubject(session, now), reason });
     return flagged;

@@ -127,6 +127,10 @@ export class CachedSessionStore implements SessionStore {
   compactStateOperations: SessionStore['compactStateOperations'] = (before) =>
     this.inner.compactStateOperations(before);
   appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
+  riskHistory: SessionStore['riskHistory'] = (input) => this.inner.riskHistory(input);
+  setTOTPSecret: SessionStore['setTOTPSecret'] = (userId, sealed) => this.inner.setTOTPSecret(userId, sealed);
+  enableTOTP: SessionStore['enableTOTP'] = (userId, now) => this.inner.enableTOTP(userId, now);
+  useTOTPStep: SessionStore['useTOTPStep'] = (userId, step) => this.inner.useTOTPStep(userId, step);
   listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
   listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();
   addSigningKey: SessionStore['addSigningKey'] = (key) => this.inner.addSigningKey(key);

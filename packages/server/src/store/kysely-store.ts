@@ -1,6 +1,7 @@
 import {
   applyStateOperation,
   type JSONObject,
+  type LogAction,
   type StateOperation,
   StateOperationError,
   stateDocumentSize,
@@ -34,6 +35,7 @@ import {
   type EndSessionsInput,
   type ForgetDeviceInput,
   type RecordStepUpInput,
+  type RiskHistory,
   type RotateRefreshTokenInput,
   type RotationOutcome,
   type SessionStore,
@@ -520,6 +522,76 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
+  async riskHistory(input: {
+    userId: string;
+    ip: string | null;
+    since: number;
+    now: number;
+  }): Promise<RiskHistory> {
+    const count = async (where: { userId?: string; ip?: string | null; action: LogAction }) => {
+      let query = this.#db
+        .selectFrom('sessionLogs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('action', '=', where.action)
+        .where('createdAt', '>=', input.since);
+      if (where.userId !== undefined) query = query.where('userId', '=', where.userId);
+      if (where.ip !== undefined) query = query.where('ip', where.ip === null ? 'is' : '=', where.ip);
+      return Number((await query.executeTakeFirstOrThrow()).n);
+    };
+    const logins = await this.#db
+      .selectFrom('sessionLogs')
+      .select('ip')
+      .where('userId', '=', input.userId)
+      .where('action', '=', 'login')
+      .where('createdAt', '>=', input.since)
+      .orderBy('id', 'desc')
+      .limit(100)
+      .execute();
+    const live = await this.#db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('userId', '=', input.userId)
+      .where('endedAt', 'is', null)
+      .where('idleExpiresAt', '>', input.now)
+      .where('expiresAt', '>', input.now)
+      .executeTakeFirstOrThrow();
+    return {
+      failedLoginsForAccount: await count({ userId: input.userId, action: 'login_failed' }),
+      failedLoginsFromIP: input.ip === null ? 0 : await count({ ip: input.ip, action: 'login_failed' }),
+      recentLoginIPs: logins.map((row) => row.ip),
+      liveSessions: Number(live.n),
+      refreshTokenReuses: await count({ userId: input.userId, action: 'refresh_reuse_detected' }),
+    };
+  }
+
+  async setTOTPSecret(userId: string, sealed: string): Promise<void> {
+    await this.#transact((trx) =>
+      trx
+        .updateTable('users')
+        .set({ totpSecretSealed: sealed, totpEnabledAt: null, totpLastStep: null })
+        .where('id', '=', userId)
+        .execute(),
+    );
+  }
+
+  async enableTOTP(userId: string, now: number): Promise<void> {
+    await this.#transact((trx) =>
+      trx.updateTable('users').set({ totpEnabledAt: now }).where('id', '=', userId).execute(),
+    );
+  }
+
+  async useTOTPStep(userId: string, step: number): Promise<boolean> {
+    const result = await this.#transact((trx) =>
+      trx
+        .updateTable('users')
+        .set({ totpLastStep: step })
+        .where('id', '=', userId)
+        .where((eb) => eb.or([eb('totpLastStep', 'is', null), eb('totpLastStep', '<', step)]))
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async appendLog(entry: NewLogEntry): Promise<void> {
     await this.#transact((trx) => insertLog(trx, entry));
   }
@@ -647,6 +719,11 @@ async function rotateWinner(
   input: RotateRefreshTokenInput,
 ): Promise<RotationOutcome> {
   const { now } = input;
+  const previous = await trx
+    .selectFrom('sessions')
+    .select(['ip', 'userAgent'])
+    .where('id', '=', won.sessionId)
+    .executeTakeFirstOrThrow();
   // Only a session that is live right now may slide; a timed-out one is reported, not revived.
   const slid = await trx
     .updateTable('sessions')
@@ -671,7 +748,7 @@ async function rotateWinner(
   const session = toSession(slid);
   await insertSuccessor(trx, session.id, input.successor, now);
   await insertLog(trx, refreshLog(session, input, { success: true }));
-  return { kind: 'rotated', session };
+  return { kind: 'rotated', session, previous };
 }
 
 async function classifyLoser(

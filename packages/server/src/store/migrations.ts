@@ -205,6 +205,12 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0005_totp_replay': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // The time step of the last TOTP code accepted: a code is good once (RFC 6238 §5.2).
+        await db.schema.alterTable('users').addColumn('totp_last_step', 'bigint').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -8,6 +8,10 @@ export interface UserRecord {
   email: string;
   passwordHash: string;
   createdAt: number;
+  /** The TOTP secret sealed under the master secret; null without a factor. */
+  totpSecretSealed?: string | null;
+  /** Null until the first code is confirmed. */
+  totpEnabledAt?: number | null;
 }
 
 export interface DeviceRecord {

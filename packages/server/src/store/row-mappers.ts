@@ -18,7 +18,14 @@ const num = (value: number | string): number => Number(value);
 const numOrNull = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
 export function toUser(row: Selectable<Database['users']>): UserRecord {
-  return { id: row.id, email: row.email, passwordHash: row.passwordHash, createdAt: num(row.createdAt) };
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.passwordHash,
+    createdAt: num(row.createdAt),
+    totpSecretSealed: row.totpSecretSealed,
+    totpEnabledAt: numOrNull(row.totpEnabledAt),
+  };
 }
 
 export function toDevice(row: Selectable<Database['devices']>): DeviceRecord {

@@ -12,6 +12,7 @@ export interface Database {
     createdAt: number;
     totpSecretSealed: string | null;
     totpEnabledAt: number | null;
+    totpLastStep: number | null;
   };
   adminKeys: { id: string; keyHash: string; name: string; createdAt: number };
   webhookCursors: {

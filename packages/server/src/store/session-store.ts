@@ -43,7 +43,8 @@ export interface RotateRefreshTokenInput {
  * - `not_found`: no such token.
  */
 export type RotationOutcome =
-  | { kind: 'rotated'; session: SessionRecord }
+  /** `previous`: where the session was used from before this refresh (the risk engine compares). */
+  | { kind: 'rotated'; session: SessionRecord; previous: { ip: string | null; userAgent: string | null } }
   | { kind: 'grace'; session: SessionRecord; successorSealed: string }
   | { kind: 'reused'; session: SessionRecord }
   | { kind: 'session_ended'; session: SessionRecord }
@@ -182,6 +183,22 @@ export interface SessionStore {
   /** Deletes operations created before `before`; returns how many. Catch-up below them is a snapshot. */
   compactStateOperations(before: number): Promise<number>;
 
+  /**
+   * What the risk engine weighs at a sign-in, since `since`: failed logins for the account and
+   * from the IP, the IPs of the account's sign-ins, refresh-token reuses, and live sessions now.
+   */
+  riskHistory(input: { userId: string; ip: string | null; since: number; now: number }): Promise<RiskHistory>;
+
+  /** Sets (or replaces) the user's TOTP secret, sealed, not yet enabled. */
+  setTOTPSecret(userId: string, sealed: string): Promise<void>;
+  /** Enables the TOTP factor, once its first code was confirmed. */
+  enableTOTP(userId: string, now: number): Promise<void>;
+  /**
+   * Records that the TOTP code of `step` was used, if no code of that step or a later one was:
+   * false means a replayed code (RFC 6238 §5.2).
+   */
+  useTOTPStep(userId: string, step: number): Promise<boolean>;
+
   appendLog(entry: NewLogEntry): Promise<void>;
   /** A user's log, newest first, strictly older than `beforeId` when given. */
   listLogs(query: { userId: string; limit: number; beforeId?: number }): Promise<LogRecord[]>;
@@ -241,6 +258,14 @@ export interface StateOperationRecord {
   clientOpId: string;
   operation: StateOperation;
   createdAt: number;
+}
+
+export interface RiskHistory {
+  failedLoginsForAccount: number;
+  failedLoginsFromIP: number;
+  recentLoginIPs: Array<string | null>;
+  liveSessions: number;
+  refreshTokenReuses: number;
 }
 
 export class EmailTakenError extends Error {

@@ -96,9 +96,25 @@ export function describeSessionStoreConformance(
     describe('users', () => {
       it('stores and finds a user by email and id', async () => {
         const user = await newUser('ann@example.com');
-        expect(await store.findUserByEmail('ann@example.com')).toEqual(user);
-        expect(await store.findUserById(user.id)).toEqual(user);
+        const stored = { ...user, totpSecretSealed: null, totpEnabledAt: null };
+        expect(await store.findUserByEmail('ann@example.com')).toEqual(stored);
+        expect(await store.findUserById(user.id)).toEqual(stored);
         expect(await store.findUserByEmail('bob@example.com')).toBeUndefined();
+      });
+
+      it('keeps a TOTP secret, enables it, and accepts each time step once, racing included', async () => {
+        const user = await newUser('totp@example.com');
+        await store.setTOTPSecret(user.id, 'sealed-secret');
+        expect(await store.findUserById(user.id)).toMatchObject({
+          totpSecretSealed: 'sealed-secret',
+          totpEnabledAt: null,
+        });
+        await store.enableTOTP(user.id, T0);
+        expect(await store.findUserById(user.id)).toMatchObject({ totpEnabledAt: T0 });
+        const racing = await Promise.all(Array.from({ length: 4 }, () => store.useTOTPStep(user.id, 100)));
+        expect(racing.filter(Boolean)).toHaveLength(1);
+        expect(await store.useTOTPStep(user.id, 99)).toBe(false);
+        expect(await store.useTOTPStep(user.id, 101)).toBe(true);
       });
 
       it('rejects a second user with the same email, even when racing', async () => {
@@ -711,6 +727,29 @@ export function describeSessionStoreConformance(
     });
 
     describe('audit log and keys', () => {
+      it('sums up a user’s recent history for the risk engine', async () => {
+        const { session } = await newSession();
+        const other = await newSession();
+        const at = (action: NewLogEntry['action'], when: number, ip = '127.0.0.1', s = session) =>
+          store.appendLog({ ...log(action, s, when), ip });
+        await at('login_failed', T0 - 10_000);
+        await at('login_failed', T0 + 1);
+        await at('login_failed', T0 + 2, '10.0.0.9');
+        await at('login_failed', T0 + 3, '10.0.0.9', other.session);
+        await at('login', T0 + 4, '10.0.0.8');
+        await at('refresh_reuse_detected', T0 + 5);
+        expect(
+          await store.riskHistory({ userId: session.userId, ip: '10.0.0.9', since: T0, now: T0 + 6 }),
+        ).toEqual({
+          failedLoginsForAccount: 2,
+          failedLoginsFromIP: 2,
+          // newSession's own sign-in is the other one.
+          recentLoginIPs: ['10.0.0.8', '127.0.0.1'],
+          liveSessions: 1,
+          refreshTokenReuses: 1,
+        });
+      });
+
       it('pages a user’s log newest first by id', async () => {
         const { session } = await newSession();
         for (let i = 1; i <= 4; i += 1)

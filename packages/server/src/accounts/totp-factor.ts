@@ -1,0 +1,72 @@
+import { Secret, TOTP } from 'otpauth';
+import type { Clock } from '../clock.js';
+import { SessiondError } from '../errors.js';
+import type { SecretBox } from '../lib/crypto.js';
+import type { UserRecord } from '../store/records.js';
+import type { SessionStore } from '../store/session-store.js';
+
+const PERIOD_SECONDS = 30;
+/** One step either side: a phone clock a little off still works (RFC 6238 §5.2). */
+const WINDOW = 1;
+
+/**
+ * The TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s, the parameters every authenticator
+ * app supports). The secret is stored sealed under the master secret; a code is accepted once.
+ */
+export class TOTPFactor {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+    private readonly box: SecretBox,
+    private readonly issuer: string,
+  ) {}
+
+  /** Starts (or restarts) enrolment: a new secret, to show as a QR code; enabled once confirmed. */
+  async enroll(user: UserRecord): Promise<{ secret: string; otpauthURI: string }> {
+    const secret = new Secret({ size: 20 });
+    await this.store.setTOTPSecret(user.id, this.box.seal(secret.base32));
+    return { secret: secret.base32, otpauthURI: this.#totp(user, secret).toString() };
+  }
+
+  /** Confirms enrolment with a first code from the app. */
+  async confirm(user: UserRecord, code: string): Promise<void> {
+    if (!user.totpSecretSealed)
+      throw new SessiondError('totp_not_enrolled', 'start with POST /api/auth/totp/enroll');
+    await this.#accept(user, user.totpSecretSealed, code);
+    await this.store.enableTOTP(user.id, this.clock.now());
+  }
+
+  /** Whether a step-up code is good (and now used); throws totp_not_enrolled without a factor. */
+  async accepts(user: UserRecord, code: string): Promise<boolean> {
+    if (!user.totpSecretSealed || user.totpEnabledAt == null) {
+      throw new SessiondError('totp_not_enrolled', 'no TOTP factor is enrolled for this user');
+    }
+    return this.#use(user, user.totpSecretSealed, code);
+  }
+
+  async #accept(user: UserRecord, sealed: string, code: string): Promise<void> {
+    if (!(await this.#use(user, sealed, code))) {
+      throw new SessiondError('invalid_credentials', 'the code is wrong or was used already');
+    }
+  }
+
+  /** Valid for now (± one step) and not used before: then it is used. */
+  async #use(user: UserRecord, sealed: string, code: string): Promise<boolean> {
+    const totp = this.#totp(user, Secret.fromBase32(this.box.open(sealed)));
+    const now = this.clock.now();
+    const delta = totp.validate({ token: code, timestamp: now, window: WINDOW });
+    if (delta === null) return false;
+    return this.store.useTOTPStep(user.id, Math.floor(now / 1000 / PERIOD_SECONDS) + delta);
+  }
+
+  #totp(user: UserRecord, secret: Secret): TOTP {
+    return new TOTP({
+      issuer: this.issuer,
+      label: user.email,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: PERIOD_SECONDS,
+      secret,
+    });
+  }
+}
