@@ -39,6 +39,8 @@ export interface BuildAppOptions {
   logDestination?: NodeJS.WritableStream;
 }
 
+const REFRESH_ROUTES: ReadonlySet<string> = new Set(['/api/auth/session/refresh', '/oauth/token']);
+
 /** Secrets that must never reach a log line, wherever pino finds them. */
 const REDACT = [
   'req.headers.authorization',
@@ -111,6 +113,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  // Refresh latency and outcomes for /metrics, measured around the whole request as clients see it.
+  app.addHook('onResponse', async (request, reply) => {
+    if (REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {
+      services.metrics.observeRefresh(reply.statusCode, reply.elapsedTime / 1000);
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     // Everything under /api/auth is per-user and may carry tokens: never cache it.
     if (request.url.startsWith('/api/auth/')) reply.header('cache-control', 'no-store');

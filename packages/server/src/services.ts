@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { DeviceService } from './devices/device-service.js';
 import { CookieTransport } from './http/cookie-transport.js';
 import { SecretBox } from './lib/crypto.js';
+import { Metrics } from './metrics/metrics.js';
 import { OAuthService } from './oauth/oauth-service.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
 import { RiskEngine } from './risk/risk-engine.js';
@@ -103,6 +104,12 @@ export async function createServices(input: {
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
   const webhooks = webhookDispatcherFrom({ config, database, store, clock, bus });
+  const syncHub = new SyncHub(bus);
+  const metrics = new Metrics(bus, {
+    activeSessions: () => store.countLiveSessions(clock.now()),
+    webSocketConnections: () => syncHub.size,
+    webhookBacklog: () => webhooks.backlog(),
+  });
   return {
     config,
     store,
@@ -123,7 +130,8 @@ export async function createServices(input: {
     revocations,
     transport,
     state,
-    syncHub: new SyncHub(bus),
+    syncHub,
+    metrics,
     webhooks,
   };
 }

@@ -1,8 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 
-/** Liveness, readiness and the public key set. */
+/** Liveness, readiness, metrics and the public key set. */
 export async function opsRoutes(app: FastifyInstance): Promise<void> {
-  const { keys, store } = app.sessiond;
+  const { keys, store, metrics } = app.sessiond;
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -127,6 +127,7 @@ export class CachedSessionStore implements SessionStore {
   compactStateOperations: SessionStore['compactStateOperations'] = (before) =>
     this.inner.compactStateOperations(before);
   appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
+  countLiveSessions: SessionStore['countLiveSessions'] = (now) => this.inner.countLiveSessions(now);
   riskHistory: SessionStore['riskHistory'] = (input) => this.inner.riskHistory(input);
   setTOTPSecret: SessionStore['setTOTPSecret'] = (userId, sealed) => this.inner.setTOTPSecret(userId, sealed);
   enableTOTP: SessionStore['enableTOTP'] = (userId, now) => this.inner.enableTOTP(userId, now);

@@ -564,6 +564,18 @@ export class KyselySessionStore implements SessionStore {
     };
   }
 
+  async countLiveSessions(now: number): Promise<number> {
+    // sessions_live_idle_idx (ended_at, idle_expires_at) serves this without reading every row.
+    const row = await this.#db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('endedAt', 'is', null)
+      .where('idleExpiresAt', '>', now)
+      .where('expiresAt', '>', now)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async setTOTPSecret(userId: string, sealed: string): Promise<void> {
     await this.#transact((trx) =>
       trx

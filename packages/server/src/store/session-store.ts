@@ -207,6 +207,9 @@ export interface SessionStore {
   /** Adds a key and marks every other unretired key retired at `key.createdAt`, atomically. */
   addSigningKey(key: SigningKeyRecord): Promise<void>;
 
+  /** Live sessions right now, across users (the active-sessions gauge). */
+  countLiveSessions(now: number): Promise<number>;
+
   /** Readiness probe: a trivial round trip. */
   ping(): Promise<void>;
   close(): Promise<void>;

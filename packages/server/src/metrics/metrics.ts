@@ -1,0 +1,106 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventBus } from '../bus/event-bus.js';
+
+/** What the scrape reads at the moment it happens, rather than counting events. */
+export interface MetricsSources {
+  activeSessions(): Promise<number>;
+  webSocketConnections(): number;
+  webhookBacklog(): Promise<number>;
+}
+
+/**
+ * The Prometheus metrics (prom-client), in a registry of their own so two apps in one process
+ * (tests) never share counters. Counters follow the event bus, so they count what happened,
+ * whichever route or sweeper made it happen; gauges are read at scrape time.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #refreshSeconds: Histogram<'outcome'>;
+  readonly #refreshes: Counter<'outcome'>;
+
+  constructor(bus: EventBus, sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'sessiond_process_' });
+    const logins = new Counter({
+      name: 'sessiond_logins_total',
+      help: 'Sign-ins by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#refreshes = new Counter({
+      name: 'sessiond_refreshes_total',
+      help: 'Refresh-token exchanges by outcome (success, rejected, error)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#refreshSeconds = new Histogram({
+      name: 'sessiond_refresh_duration_seconds',
+      help: 'Time to answer a refresh',
+      labelNames: ['outcome'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    const reuses = new Counter({
+      name: 'sessiond_refresh_token_reuse_total',
+      help: 'Refresh-token reuse detections',
+      registers,
+    });
+    const stepUps = new Counter({
+      name: 'sessiond_step_ups_total',
+      help: 'Step-up demands (required) and step-ups done (completed)',
+      labelNames: ['event'],
+      registers,
+    });
+    const revocations = new Counter({
+      name: 'sessiond_revocations_total',
+      help: 'Sessions revoked, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    const expirations = new Counter({
+      name: 'sessiond_expirations_total',
+      help: 'Sessions that timed out, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'sessiond_active_sessions',
+      help: 'Live sessions (not ended, before both deadlines)',
+      registers,
+      async collect() {
+        this.set(await sources.activeSessions());
+      },
+    });
+    new Gauge({
+      name: 'sessiond_websocket_connections',
+      help: 'Authenticated sync WebSockets open on this node',
+      registers,
+      collect() {
+        this.set(sources.webSocketConnections());
+      },
+    });
+    new Gauge({
+      name: 'sessiond_webhook_backlog',
+      help: 'Lifecycle events not yet delivered to the furthest-behind webhook endpoint',
+      registers,
+      async collect() {
+        this.set(await sources.webhookBacklog());
+      },
+    });
+    for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);
+    bus.subscribe('session.created', () => logins.inc({ outcome: 'success' }));
+    bus.subscribe('login.failed', () => logins.inc({ outcome: 'failure' }));
+    bus.subscribe('refresh_token.reused', () => reuses.inc());
+    bus.subscribe('session.step_up_required', () => stepUps.inc({ event: 'required' }));
+    bus.subscribe('session.step_up', () => stepUps.inc({ event: 'completed' }));
+    bus.subscribe('session.revoked', (e) => revocations.inc({ reason: e.reason }));
+    bus.subscribe('session.expired', (e) => expirations.inc({ reason: e.reason }));
+  }
+
+  /** One refresh answered: `status` is the HTTP status, `seconds` the time to answer. */
+  observeRefresh(status: number, seconds: number): void {
+    const outcome = status < 400 ? 'success' : status < 500 ? 'rejected' : 'error';
+    this.#refreshes.inc({ outcome });
+    this.#refreshSeconds.observe({ outcome }, seconds);
+  }
+}
