@@ -52,6 +52,8 @@ export {
   SYNC_PATH,
   SYNC_SUBPROTOCOL,
 } from './sync.js';
+export type { WebhookBody, WebhookEventData, WebhookEventType, WebhookPayloads } from './webhooks.js';
+export { WEBHOOK_EVENT_TYPES } from './webhooks.js';
 export type {
   AccessTokenClaims,
   ActiveSession,
@@ -65,5 +67,3 @@ export type {
   SessionSummary,
   TokenResponse,
 } from './wire.js';
-export type { WebhookBody, WebhookEventData, WebhookEventType, WebhookPayloads } from './webhooks.js';
-export { WEBHOOK_EVENT_TYPES } from './webhooks.js';

@@ -11,7 +11,11 @@ export interface RetryPolicy {
  * half of that step, so endpoints that failed together do not retry together, and no retry
  * comes sooner than half its step. Retries never stop: the outbox keeps the message.
  */
-export function retryDelayMs(attempts: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempts: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(attempts - 1, 0), 30);
   const step = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
   return Math.round(step / 2 + random() * (step / 2));

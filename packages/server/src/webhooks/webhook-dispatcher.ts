@@ -160,7 +160,7 @@ export class WebhookDispatcher {
       if (!result.ok) {
         if (handled !== position && (await store.advance(endpoint, position, handled))) position = handled;
         // Stopping aborted the request: not the endpoint's failure, and it goes again next start.
-        if (this.#stopping.signal.aborted) return 0;
+        if (result.stopped) return 0;
         const attempts = headAttempts + 1;
         const delayMs = retryDelayMs(attempts, this.#options.retry, this.#options.random);
         await store.recordFailure(endpoint, position, {

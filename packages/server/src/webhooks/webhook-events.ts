@@ -123,5 +123,7 @@ export async function cartHasItems(
 ): Promise<boolean> {
   const { document } = await store.readStateDocument(userId, 'cart');
   const items = document.items;
-  return typeof items === 'object' && items !== null && !Array.isArray(items) && Object.keys(items).length > 0;
+  return (
+    typeof items === 'object' && items !== null && !Array.isArray(items) && Object.keys(items).length > 0
+  );
 }

@@ -2,8 +2,11 @@ import { Webhook } from 'standardwebhooks';
 import type { Clock } from '../clock.js';
 import type { WebhookMessage } from './webhook-events.js';
 
-/** How one delivery attempt ended. `error` is short and never holds the body, secret or signature. */
-export type DeliveryResult = { ok: true } | { ok: false; error: string };
+/**
+ * How one delivery attempt ended. `error` is short and never holds the body, secret or signature;
+ * `stopped`: the attempt was abandoned because the server is stopping, not failed by the endpoint.
+ */
+export type DeliveryResult = { ok: true } | { ok: false; error: string; stopped: boolean };
 
 /**
  * Sends one message to one endpoint, signed per Standard Webhooks
@@ -47,9 +50,9 @@ export class WebhookSender {
       // The answer's content does not matter; never buffer whatever an endpoint sends back.
       await response.body?.cancel().catch(() => undefined);
       if (response.status >= 200 && response.status < 300) return { ok: true };
-      return { ok: false, error: `HTTP ${response.status}` };
+      return { ok: false, error: `HTTP ${response.status}`, stopped: false };
     } catch (error) {
-      return { ok: false, error: describeFailure(error) };
+      return { ok: false, error: describeFailure(error), stopped: stop.aborted };
     }
   }
 }
