@@ -14,7 +14,7 @@ export interface BenchConfig {
   readonly durationSeconds: number;
   /** Measured runs per target; the report shows their median (BENCH_RUNS, default 3). */
   readonly runs: number;
-  /** `all` rows, or only the sync rows 9 and 10 (BENCH_ONLY=sync). */
+  /** `all` rows, or only the sync rows 9 and 10 (BENCH_ONLY=sync), or only row 11 (BENCH_ONLY=admin). */
   readonly only: BenchSelection;
   /** The bench package directory; peer servers run with it as their working directory. */
   readonly benchDir: string;
@@ -24,13 +24,13 @@ export interface BenchConfig {
   readonly sessiondMain: string;
 }
 
-export type BenchSelection = 'all' | 'sync';
+export type BenchSelection = 'all' | 'sync' | 'admin';
 
 function selection(): BenchSelection {
   const raw = process.env.BENCH_ONLY;
   if (raw === undefined || raw === '') return 'all';
-  if (raw === 'sync') return raw;
-  throw new Error(`BENCH_ONLY must be unset or sync, got ${raw}`);
+  if (raw === 'sync' || raw === 'admin') return raw;
+  throw new Error(`BENCH_ONLY must be unset, sync or admin, got ${raw}`);
 }
 
 function positiveInteger(name: string, fallback: number): number {

@@ -55,3 +55,6 @@ export const SYNC_OPS_RATIO_GOALS: readonly RatioGoal[] = [
   { sessiondId: 'ops-sessiond-ws', peerId: 'ops-sessiond-http', atLeast: undefined },
   { sessiondId: 'ops-sessiond-ws', peerId: 'ops-sqlite', atLeast: undefined },
 ];
+
+/** Row 11 (admin API on a million-row log): the p99 ceiling of each request, in milliseconds. */
+export const ADMIN_LATENCY_GOAL_MS = 100;

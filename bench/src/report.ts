@@ -1,3 +1,5 @@
+import { adminWarnings, renderAdminTable } from './admin-rows/admin-report.js';
+import type { AdminRows } from './admin-rows/admin-row.js';
 import { clientWarnings, renderClientTable } from './client-rows/client-report.js';
 import type { ClientRows } from './client-rows/client-row.js';
 import { checkLatencies, checkRatios, type LatencyCheck, type RatioCheck } from './comparisons.js';
@@ -23,7 +25,7 @@ export interface BenchMeta {
   warmupSeconds: number;
   durationSeconds: number;
   runs: number;
-  /** BENCH_ONLY: `sync` runs rows 9 and 10 alone. */
+  /** BENCH_ONLY: `sync` runs rows 9 and 10 alone, `admin` row 11 alone. */
   only: BenchSelection;
   passwordHashParams: PasswordHashParams;
 }
@@ -39,8 +41,10 @@ export interface BenchReport {
   verifyRatios: RatioCheck[];
   /** Rows 6 to 8, @sessiond/client in Chromium and in Node; null when not selected. */
   client: ClientRows | null;
-  /** Rows 9 and 10, real-time sync over /api/sync. */
-  sync: SyncRows;
+  /** Rows 9 and 10, real-time sync over /api/sync; null when not selected. */
+  sync: SyncRows | null;
+  /** Row 11, the admin API on a million-row log; null when not selected. */
+  admin: AdminRows | null;
   /** Servers that could not be started, so their rows are missing. */
   serverFailures: Array<{ server: string; error: string }>;
 }
@@ -55,7 +59,8 @@ export function buildReport(
   results: readonly TargetResult[],
   verify: VerifyRow | null,
   client: ClientRows | null,
-  sync: SyncRows,
+  sync: SyncRows | null,
+  admin: AdminRows | null,
   serverFailures: BenchReport['serverFailures'],
 ): BenchReport {
   // Stable sort: within a row, sessiond (started first) leads, then its peers.
@@ -73,6 +78,7 @@ export function buildReport(
     verifyRatios: verify === null ? [] : checkRatios(VERIFY_RATIO_GOALS, callRate),
     client,
     sync,
+    admin,
     serverFailures,
   };
 }
@@ -131,19 +137,27 @@ export function renderMarkdown(report: BenchReport): string {
   const { meta } = report;
   const lines = [`## sessiond load benchmark, ${meta.startedAt}`, ''];
   if (meta.only === 'all') lines.push(...renderHTTPTable(report), '');
-  else lines.push(`BENCH_ONLY=${meta.only}: rows 9 and 10 alone. ${machineLine(meta)}`, '');
+  else lines.push(`BENCH_ONLY=${meta.only}: ${ONLY_ROWS[meta.only]} alone. ${machineLine(meta)}`, '');
   if (report.verify !== null) lines.push(...renderVerifyTable(report.verify, report.verifyRatios, meta), '');
   if (report.client !== null) lines.push(...renderClientTable(report.client), '');
-  lines.push(...renderSyncTable(report.sync, meta));
+  if (report.sync !== null) lines.push(...renderSyncTable(report.sync, meta));
+  if (report.admin !== null)
+    lines.push(...(report.sync !== null ? [''] : []), ...renderAdminTable(report.admin));
   const warningLines = [
     ...warnings(report),
     ...(report.verify === null ? [] : verifyWarnings(report.verify, report.verifyRatios)),
     ...(report.client === null ? [] : clientWarnings(report.client)),
-    ...syncWarnings(report.sync),
+    ...(report.sync === null ? [] : syncWarnings(report.sync)),
+    ...(report.admin === null ? [] : adminWarnings(report.admin)),
   ];
   if (warningLines.length > 0) lines.push('', ...warningLines);
   return `${lines.join('\n')}\n`;
 }
+
+const ONLY_ROWS: Readonly<Record<Exclude<BenchSelection, 'all'>, string>> = {
+  sync: 'rows 9 and 10',
+  admin: 'row 11',
+};
 
 function machineLine(meta: BenchMeta): string {
   return `Node ${meta.node}, ${meta.cores} × ${meta.cpu}, commit ${meta.commit}.`;

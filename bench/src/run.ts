@@ -2,9 +2,11 @@
 // (a warm-up, then BENCH_RUNS measured rounds, interleaved so that drift in machine speed
 // hits every target alike), then row 4's verify loops in a child process of their own, then
 // rows 6 to 8 (@sessiond/client in Chromium and in Node), then, with every one of those servers
-// stopped, rows 9 and 10 (real-time sync), and prints and saves the tables. BENCH_ONLY=sync
-// runs rows 9 and 10 alone.
+// stopped, rows 9 and 10 (real-time sync), then row 11 (the admin API on a million-row log), and
+// prints and saves the tables. BENCH_ONLY=sync runs rows 9 and 10 alone, BENCH_ONLY=admin row 11.
 import { resolve } from 'node:path';
+import { adminRowsFailed } from './admin-rows/admin-row.js';
+import { measureAdminRows } from './admin-rows/run-admin-rows.js';
 import type { RunSample } from './autocannon-runner.js';
 import { closeAll, installExitHandlers } from './cleanup.js';
 import type { ClientRows } from './client-rows/client-row.js';
@@ -141,7 +143,9 @@ async function main(): Promise<number> {
       ? await measureMainRows(config)
       : { results: [], verify: null, client: null, serverFailures: [] };
   // Rows 9 and 10 last, on a machine where no other server is left running.
-  const sync = await measureSyncRows(config);
+  const sync = config.only === 'admin' ? null : await measureSyncRows(config);
+  // Row 11 on its own servers, after everything else has stopped.
+  const admin = config.only === 'sync' ? null : await measureAdminRows(config);
 
   const machine = describeMachine(resolve(config.benchDir, '..'));
   const report = buildReport(
@@ -159,6 +163,7 @@ async function main(): Promise<number> {
     earlier.verify,
     earlier.client,
     sync,
+    admin,
     earlier.serverFailures,
   );
   const markdown = renderMarkdown(report);
@@ -178,7 +183,8 @@ async function main(): Promise<number> {
     report.results.some((result) => result.failures.length > 0) ||
     (earlier.verify?.failure ?? null) !== null ||
     earlier.client?.results.some((result) => result.failure !== null) === true ||
-    syncRowsFailed(sync);
+    (sync !== null && syncRowsFailed(sync)) ||
+    (admin !== null && adminRowsFailed(admin));
   return incomplete ? 1 : 0;
 }
 

@@ -129,7 +129,8 @@ export function seedAdminData(dbFile: string, now: number): SeededData {
       const reason = live ? null : weighted(random, END_REASONS);
       const idleExpires = live ? now + DAY_MS : lastActivity + 1_800_000;
       const expires = createdAt + 14 * DAY_MS;
-      const endedAt = reason === null ? null : reason === 'idle_timeout' ? idleExpires + 30_000 : lastActivity;
+      const endedAt =
+        reason === null ? null : reason === 'idle_timeout' ? idleExpires + 30_000 : lastActivity;
       insertSession.run(
         randomUUID(),
         userIds[userIndex],

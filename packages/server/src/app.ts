@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { oauthRoutes } from './routes/oauth.js';
@@ -132,6 +133,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(revocationRoutes);
   await app.register(stateRoutes);
   await app.register(syncRoutes);
+  await app.register(adminRoutes);
 
   app.addHook('onReady', async () => {
     services.syncHub.startHeartbeat();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { adminKeyHash, isAdminKeyForm } from './admin/admin-key.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 
@@ -116,8 +117,17 @@ const EnvSchema = z.object({
   SESSIOND_SIGNUP_LIMIT_PER_IP: integer(1, 10_000_000).default(20),
   /** Failed logins allowed per account per 15 minutes before it is throttled. */
   SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: integer(1, 10_000_000).default(10),
-  /** Comma-separated admin API keys (reserved: the admin API comes in a later release). */
-  SESSIOND_ADMIN_API_KEYS: list.optional(),
+  /**
+   * Comma-separated admin API keys for /api/admin: each 32-256 characters of A-Z a-z 0-9 . _ ~ + / -
+   * (then up to two `=`). Hashed (SHA-256) at once; only the hashes are kept.
+   */
+  SESSIOND_ADMIN_API_KEYS: list
+    .refine(
+      (keys) => keys.every(isAdminKeyForm),
+      'each key must be 32-256 characters of A-Z a-z 0-9 . _ ~ + / -',
+    )
+    .transform((keys) => keys.map(adminKeyHash))
+    .optional(),
   /** Comma-separated registered public OAuth client ids. */
   SESSIOND_CLIENTS: list
     .refine((clients) => clients.length > 0, 'name at least one client id')
@@ -200,7 +210,8 @@ export interface Config {
   readonly loginLimitPerIP: number;
   readonly loginLimitPerAccount: number;
   readonly signupLimitPerIP: number;
-  readonly adminAPIKeys: readonly string[];
+  /** SHA-256 (base64url) of each SESSIOND_ADMIN_API_KEYS key; the keys themselves are not kept. */
+  readonly adminAPIKeyHashes: readonly string[];
   readonly clients: readonly string[];
   readonly resourceServers: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
   readonly logLevel: string;
@@ -288,7 +299,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     loginLimitPerIP: e.SESSIOND_LOGIN_LIMIT_PER_IP,
     loginLimitPerAccount: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT,
     signupLimitPerIP: e.SESSIOND_SIGNUP_LIMIT_PER_IP,
-    adminAPIKeys: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
+    adminAPIKeyHashes: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
     clients: Object.freeze(e.SESSIOND_CLIENTS),
     resourceServers: Object.freeze(resourceServers),
     logLevel: e.SESSIOND_LOG_LEVEL,

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AdminStore } from './admin/admin-store.js';
+import { createAdminKey, isAdminKeyName } from './admin/create-admin-key.js';
 import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { type Config, ConfigError, loadConfig, unknownVariables } from './config.js';
@@ -15,6 +18,12 @@ commands:
   migrate        bring the database schema up to date and exit
   keys rotate    add a new signing key; the old one stays published until its tokens expire
   keys list      list signing keys
+  admin create-key [--name N]
+                 create an admin API key for /api/admin; prints it once (only its hash is kept)
+  admin list-keys
+                 list created admin keys (id, creation time, name)
+  admin revoke-key <id>
+                 delete a created admin key; requests with it are refused at once
   help           show this text
 
 Configuration comes from SESSIOND_* environment variables (docs/configuration.md).`;
@@ -55,6 +64,63 @@ async function withKeys(config: Config, action: (ring: SigningKeyRing) => Promis
   }
 }
 
+async function withAdminStore(config: Config, action: (store: AdminStore) => Promise<void>): Promise<void> {
+  const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
+  try {
+    await action(new AdminStore(store.database));
+  } finally {
+    await store.close();
+  }
+}
+
+/** `sessiond admin ...`; false when `sub` or its arguments are not a command. */
+async function admin(config: Config, sub: string | undefined, args: string[]): Promise<boolean> {
+  if (sub === 'create-key') {
+    const { values } = parseArgs({ args, options: { name: { type: 'string' } }, strict: true });
+    const name = values.name ?? 'admin';
+    if (!isAdminKeyName(name)) {
+      process.stderr.write('sessiond: --name is 1 to 100 characters, without control characters\n');
+      process.exitCode = 2;
+      return true;
+    }
+    await withAdminStore(config, async (store) => {
+      const created = await createAdminKey(store, { name, now: systemClock.now() });
+      process.stderr.write(
+        `created admin key ${created.id} (${created.name}); it is shown once, below, and kept only as its SHA-256\n`,
+      );
+      // Alone on stdout, so that `KEY=$(sessiond admin create-key)` captures exactly the key.
+      process.stdout.write(`${created.key}\n`);
+    });
+    return true;
+  }
+  if (sub === 'list-keys' && args.length === 0) {
+    await withAdminStore(config, async (store) => {
+      for (const key of await store.listKeys()) {
+        process.stdout.write(`${key.id}  ${new Date(key.createdAt).toISOString()}  ${key.name}\n`);
+      }
+      if (config.adminAPIKeyHashes.length > 0) {
+        process.stdout.write(
+          `(and ${config.adminAPIKeyHashes.length} configured in SESSIOND_ADMIN_API_KEYS)\n`,
+        );
+      }
+    });
+    return true;
+  }
+  if (sub === 'revoke-key' && args.length === 1) {
+    const [id = ''] = args;
+    await withAdminStore(config, async (store) => {
+      if (await store.deleteKey(id)) {
+        process.stdout.write(`revoked admin key ${id}\n`);
+      } else {
+        process.stderr.write(`sessiond: no admin key ${id}\n`);
+        process.exitCode = 1;
+      }
+    });
+    return true;
+  }
+  return false;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command = 'start', sub] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
@@ -90,6 +156,18 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${key.kid}  ${new Date(key.createdAt).toISOString()}  ${state}\n`);
       }
     });
+  }
+  if (command === 'admin') {
+    try {
+      if (await admin(config, sub, argv.slice(2))) return;
+    } catch (error) {
+      // parseArgs: an unknown option or a missing value.
+      if (
+        !(error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+      ) {
+        throw error;
+      }
+    }
   }
   process.stderr.write(`unknown command: ${argv.join(' ')}\n\n${USAGE}\n`);
   process.exitCode = 2;

@@ -2,6 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { AccountService } from './accounts/account-service.js';
 import { LoginThrottle } from './accounts/login-throttle.js';
 import { TOTPFactor } from './accounts/totp-factor.js';
+import { AdminAnalytics } from './admin/admin-analytics.js';
+import { AdminAuthenticator } from './admin/admin-authenticator.js';
+import { AdminService } from './admin/admin-service.js';
+import { AdminStore } from './admin/admin-store.js';
 import type { EventBus } from './bus/event-bus.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -110,6 +114,12 @@ export async function createServices(input: {
     webSocketConnections: () => syncHub.size,
     webhookBacklog: () => webhooks.backlog(),
   });
+  const adminStore = new AdminStore(database);
+  const admin = {
+    keys: new AdminAuthenticator(adminStore, config.adminAPIKeyHashes),
+    service: new AdminService({ store, admin: adminStore, ending, clock }),
+    analytics: new AdminAnalytics(adminStore, clock),
+  };
   return {
     config,
     store,
@@ -133,5 +143,6 @@ export async function createServices(input: {
     syncHub,
     metrics,
     webhooks,
+    admin,
   };
 }

@@ -1,5 +1,5 @@
 import type { LogAction, SessionEndReason } from '@sessiond/protocol';
-import { type ExpressionBuilder, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, sql } from 'kysely';
 import type { DeviceRecord, LogRecord, SessionRecord } from '../store/records.js';
 import { toDevice, toLog, toSession } from '../store/row-mappers.js';
 import type { Database } from '../store/schema.js';
@@ -95,7 +95,7 @@ export class AdminStore {
         .where('idleExpiresAt', '>', liveAt)
         .where('expiresAt', '>', liveAt);
     }
-    if (after) query = query.where((eb) => before(eb, 'createdAt', after));
+    if (after) query = query.where((eb) => before(eb, sql.ref<number>('createdAt'), after));
     const rows = await query.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
     return rows.map(toSession);
   }
@@ -107,28 +107,44 @@ export class AdminStore {
   ): Promise<DeviceRecord[]> {
     let query = this.database.db.selectFrom('devices').selectAll().where('userId', '=', userId);
     const { after } = page;
-    if (after) query = query.where((eb) => before(eb, 'lastSeenAt', after));
+    if (after) query = query.where((eb) => before(eb, sql.ref<number>('lastSeenAt'), after));
     const rows = await query.orderBy('lastSeenAt', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
     return rows.map(toDevice);
   }
 
   /**
-   * The log, newest first (created_at, id), filtered, after `after`. SQLite picks the index of the
-   * most selective filter: (user_id, id), (ip, created_at), (action, created_at) or
-   * (created_at); in the last three the rowid follows created_at, so the order needs no sort.
+   * The log, newest first (created_at, id), filtered, after `after`. One index leads, the most
+   * selective one given: (user_id, id), else (ip, created_at), else (action, created_at), else
+   * (created_at); the other filters only check the rows it yields. SQLite, without statistics,
+   * cannot tell that a user has far fewer rows than an action and would rather pick an index that
+   * spares it the sort, scanning every `refresh` row to find one user's; so the columns of the
+   * filters that must not lead are wrapped (`action || ''`, `created_at + 0`), which no index
+   * serves, on SQLite as on PostgreSQL. Under (ip|action, created_at) the rowid follows
+   * created_at, so the order needs no sort; under the user's index the sort is of that user's rows.
    */
   async searchLogs(
     filter: LogSearch,
     page: { limit: number; after?: KeysetPosition<number> | undefined },
   ): Promise<LogRecord[]> {
+    const lead: LogSearchLead =
+      filter.userId !== undefined
+        ? 'user'
+        : filter.ip !== undefined
+          ? 'ip'
+          : filter.action !== undefined
+            ? 'action'
+            : 'time';
+    const action = lead === 'action' ? sql.ref('action') : sql`action || ''`;
+    const ip = sql`ip || ''`;
+    const time = lead === 'user' ? sql<number>`created_at + 0` : sql.ref<number>('createdAt');
     let query = this.database.db.selectFrom('sessionLogs').selectAll();
     if (filter.userId !== undefined) query = query.where('userId', '=', filter.userId);
-    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
-    if (filter.ip !== undefined) query = query.where('ip', '=', filter.ip);
-    if (filter.from !== undefined) query = query.where('createdAt', '>=', filter.from);
-    if (filter.to !== undefined) query = query.where('createdAt', '<', filter.to);
+    if (filter.ip !== undefined) query = query.where(lead === 'ip' ? sql.ref('ip') : ip, '=', filter.ip);
+    if (filter.action !== undefined) query = query.where(action, '=', filter.action);
+    if (filter.from !== undefined) query = query.where(time, '>=', filter.from);
+    if (filter.to !== undefined) query = query.where(time, '<', filter.to);
     const { after } = page;
-    if (after) query = query.where((eb) => before(eb, 'createdAt', after));
+    if (after) query = query.where((eb) => before(eb, time, after));
     const rows = await query.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
     return rows.map(toLog);
   }
@@ -155,7 +171,9 @@ export class AdminStore {
    * `sessions_live_idle_idx` (ended_at IS NULL, idle_expires_at > now), each joined to its device
    * by the primary key.
    */
-  async liveSessionsByDeviceType(now: number): Promise<Array<{ deviceType: string | null; sessions: number }>> {
+  async liveSessionsByDeviceType(
+    now: number,
+  ): Promise<Array<{ deviceType: string | null; sessions: number }>> {
     const rows = await this.database.db
       .selectFrom('sessions')
       .leftJoin('devices', (join) =>
@@ -252,14 +270,7 @@ export class AdminStore {
         'ip',
         attempts.as('attempts'),
         eb.fn
-          .sum<number>(
-            eb
-              .case()
-              .when('action', '=', 'login_failed')
-              .then(sql.lit(1))
-              .else(sql.lit(0))
-              .end(),
-          )
+          .sum<number>(eb.case().when('action', '=', 'login_failed').then(sql.lit(1)).else(sql.lit(0)).end())
           .as('failed'),
         eb.fn.count<number>('userId').distinct().as('users'),
       ])
@@ -288,13 +299,11 @@ export class AdminStore {
  */
 function before<T extends 'sessions' | 'devices' | 'sessionLogs'>(
   eb: ExpressionBuilder<Database, T>,
-  column: 'createdAt' | 'lastSeenAt',
+  time: Expression<number>,
   position: KeysetPosition<string | number>,
 ) {
-  const time = sql.ref(column);
   const id = sql.ref('id');
-  return eb.and([
-    eb(time, '<=', position.at),
-    eb.or([eb(time, '<', position.at), eb(id, '<', position.id)]),
-  ]);
+  return eb.and([eb(time, '<=', position.at), eb.or([eb(time, '<', position.at), eb(id, '<', position.id)])]);
 }
+
+type LogSearchLead = 'user' | 'ip' | 'action' | 'time';

@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type ChildServer, startChildServer } from '../child-server.js';
+import type { BenchConfig } from '../config.js';
+import { findFreePort } from '../free-port.js';
+import { log } from '../log.js';
+import { createTempDir } from '../temp-dir.js';
+import { dropAdminIndexes, SEED, type SeededData, seedAdminData } from './seed-log.js';
+
+// Row 11 runs two sessionds from the built CLI on the same seeded data: the shipped schema, and a
+// copy of the database without the indexes migration 0004 added for the admin API (the baseline).
+// Both get the same admin key, secret and settings; only the indexes differ.
+
+const run = promisify(execFile);
+
+export interface AdminNodes {
+  /** The shipped schema. */
+  indexed: ChildServer;
+  /** The same data without migration 0004's session_logs indexes. */
+  baseline: ChildServer;
+  /** The admin key both accept. */
+  key: string;
+  seeded: SeededData;
+  stop(): Promise<void>;
+}
+
+async function startNode(
+  config: BenchConfig,
+  name: string,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<ChildServer> {
+  const port = await findFreePort();
+  return startChildServer({
+    name,
+    command: process.execPath,
+    args: [config.sessiondMain, 'start'],
+    env: { ...env, SESSIOND_DATA_DIR: dataDir, SESSIOND_HOST: '127.0.0.1', SESSIOND_PORT: String(port) },
+    cwd: config.benchDir,
+    baseURL: `http://127.0.0.1:${port}`,
+    startTimeoutMs: 60_000,
+  });
+}
+
+export async function startAdminNodes(config: BenchConfig): Promise<AdminNodes> {
+  if (!existsSync(config.sessiondMain)) {
+    throw new Error(`${config.sessiondMain} does not exist: run \`npm run build\` at the repository root`);
+  }
+  const key = `sk_admin_${randomBytes(32).toString('base64url')}`;
+  const env = {
+    SESSIOND_SECRET: randomBytes(32).toString('hex'),
+    SESSIOND_ADMIN_API_KEYS: key,
+    SESSIOND_LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+  };
+  const indexedDir = createTempDir('sessiond-admin');
+  // The schema comes from sessiond itself, so the seeded rows fit the migrations as shipped.
+  await run(process.execPath, [config.sessiondMain, 'migrate'], {
+    env: { ...process.env, ...env, SESSIOND_DATA_DIR: indexedDir },
+  });
+  log(
+    `row 11: seeding ${SEED.logRows.toLocaleString('en-US')} log rows, ${SEED.sessions.toLocaleString('en-US')} sessions ` +
+      `and ${SEED.users.toLocaleString('en-US')} users over ${SEED.days} days`,
+  );
+  const seeded = seedAdminData(join(indexedDir, 'sessiond.db'), Date.now());
+  log(
+    `  seeded in ${(seeded.seedMs / 1000).toFixed(1)} s; copying it for the baseline, without the admin indexes`,
+  );
+  const baselineDir = createTempDir('sessiond-admin-noidx');
+  copyFileSync(join(indexedDir, 'sessiond.db'), join(baselineDir, 'sessiond.db'));
+  dropAdminIndexes(join(baselineDir, 'sessiond.db'));
+
+  const indexed = await startNode(config, 'sessiond (admin)', indexedDir, env);
+  let baseline: ChildServer;
+  try {
+    baseline = await startNode(config, 'sessiond (admin, no indexes)', baselineDir, env);
+  } catch (error) {
+    await indexed.stop();
+    throw error;
+  }
+  return {
+    indexed,
+    baseline,
+    key,
+    seeded,
+    stop: async () => {
+      await baseline.stop();
+      await indexed.stop();
+    },
+  };
+}
