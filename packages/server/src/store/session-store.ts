@@ -1,4 +1,5 @@
 import type { AssuranceLevel, JSONObject, SessionEndReason, StateOperation } from '@sessiond/protocol';
+import type { RiskHistory } from '../risk/risk-engine.js';
 import type {
   DeviceRecord,
   LogRecord,
@@ -263,13 +264,7 @@ export interface StateOperationRecord {
   createdAt: number;
 }
 
-export interface RiskHistory {
-  failedLoginsForAccount: number;
-  failedLoginsFromIP: number;
-  recentLoginIPs: Array<string | null>;
-  liveSessions: number;
-  refreshTokenReuses: number;
-}
+export type { RiskHistory };
 
 export class EmailTakenError extends Error {
   override readonly name = 'EmailTakenError';
