@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type ChildServer, startChildServer } from '../child-server.js';
+import type { ChildServer } from '../child-server.js';
 import type { BenchConfig } from '../config.js';
-import { findFreePort } from '../free-port.js';
 import { log } from '../log.js';
+import { requireBuiltSessiond, startSessiondChild } from '../targets/sessiond-child.js';
 import { createTempDir } from '../temp-dir.js';
 import { dropAdminIndexes, SEED, type SeededData, seedAdminData } from './seed-log.js';
 
@@ -27,28 +27,8 @@ export interface AdminNodes {
   stop(): Promise<void>;
 }
 
-async function startNode(
-  config: BenchConfig,
-  name: string,
-  dataDir: string,
-  env: Record<string, string>,
-): Promise<ChildServer> {
-  const port = await findFreePort();
-  return startChildServer({
-    name,
-    command: process.execPath,
-    args: [config.sessiondMain, 'start'],
-    env: { ...env, SESSIOND_DATA_DIR: dataDir, SESSIOND_HOST: '127.0.0.1', SESSIOND_PORT: String(port) },
-    cwd: config.benchDir,
-    baseURL: `http://127.0.0.1:${port}`,
-    startTimeoutMs: 60_000,
-  });
-}
-
 export async function startAdminNodes(config: BenchConfig): Promise<AdminNodes> {
-  if (!existsSync(config.sessiondMain)) {
-    throw new Error(`${config.sessiondMain} does not exist: run \`npm run build\` at the repository root`);
-  }
+  requireBuiltSessiond(config);
   const key = `sk_admin_${randomBytes(32).toString('base64url')}`;
   const env = {
     SESSIOND_SECRET: randomBytes(32).toString('hex'),
@@ -73,10 +53,14 @@ export async function startAdminNodes(config: BenchConfig): Promise<AdminNodes> 
   copyFileSync(join(indexedDir, 'sessiond.db'), join(baselineDir, 'sessiond.db'));
   dropAdminIndexes(join(baselineDir, 'sessiond.db'));
 
-  const indexed = await startNode(config, 'sessiond (admin)', indexedDir, env);
+  const indexed = await startSessiondChild(config, { name: 'sessiond (admin)', dataDir: indexedDir, env });
   let baseline: ChildServer;
   try {
-    baseline = await startNode(config, 'sessiond (admin, no indexes)', baselineDir, env);
+    baseline = await startSessiondChild(config, {
+      name: 'sessiond (admin, no indexes)',
+      dataDir: baselineDir,
+      env,
+    });
   } catch (error) {
     await indexed.stop();
     throw error;

@@ -1,11 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { startChildServer } from '../child-server.js';
 import type { BenchConfig } from '../config.js';
-import { findFreePort } from '../free-port.js';
 import { mapWithLimit } from '../map-limit.js';
 import { createSession, refreshSession, signUp, type Tokens } from '../targets/sessiond-api.js';
-import { createTempDir } from '../temp-dir.js';
+import { startSessiondChild } from '../targets/sessiond-child.js';
 
 // Rows 9 and 10 run against a sessiond of their own, started after the other rows have stopped
 // theirs: a fresh data dir, and limits raised for one IP and a few users doing a lot.
@@ -51,20 +47,9 @@ function asSession(tokens: Tokens): SyncSession {
 }
 
 export async function startSyncSessiond(config: BenchConfig): Promise<SyncNode> {
-  if (!existsSync(config.sessiondMain)) {
-    throw new Error(`${config.sessiondMain} does not exist: run \`npm run build\` at the repository root`);
-  }
-  const port = await findFreePort();
-  const server = await startChildServer({
+  const server = await startSessiondChild(config, {
     name: 'sessiond (sync)',
-    command: process.execPath,
-    args: [config.sessiondMain, 'start'],
     env: {
-      SESSIOND_HOST: '127.0.0.1',
-      SESSIOND_PORT: String(port),
-      SESSIOND_DATA_DIR: createTempDir('sessiond-sync'),
-      SESSIOND_SECRET: randomBytes(32).toString('hex'),
-      SESSIOND_LOG_LEVEL: 'warn',
       // 100 sign-ups and 150 sign-ins from one IP: the defaults (20 an hour, 30 a minute) refuse them.
       SESSIOND_SIGNUP_LIMIT_PER_IP: RAISED_LIMIT,
       SESSIOND_LOGIN_LIMIT_PER_IP: RAISED_LIMIT,
@@ -72,11 +57,7 @@ export async function startSyncSessiond(config: BenchConfig): Promise<SyncNode> 
       // Row 10 applies thousands of operations per second per user; the default is 20 (burst 200).
       SESSIOND_STATE_OPS_PER_SECOND: OPS_PER_SECOND,
       SESSIOND_STATE_OPS_BURST: RAISED_LIMIT,
-      NODE_ENV: 'production',
     },
-    cwd: config.benchDir,
-    baseURL: `http://127.0.0.1:${port}`,
-    startTimeoutMs: 60_000,
   });
   const baseURL = server.baseURL;
   try {

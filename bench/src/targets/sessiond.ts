@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { startChildServer } from '../child-server.js';
 import type { BenchConfig } from '../config.js';
 import { findFreePort } from '../free-port.js';
 import { mapWithLimit } from '../map-limit.js';
 import { perConnectionHeaders } from '../per-connection-headers.js';
-import { createTempDir } from '../temp-dir.js';
 import type { Issuer } from './issuer.js';
 import { describeHashParams, passwordHashParams } from './password-hash-params.js';
 import { createRefreshChains } from './refresh-chains.js';
 import { type Credentials, createSession, refreshSession, signUp, type Tokens } from './sessiond-api.js';
+import { startSessiondChild } from './sessiond-child.js';
 import type { TargetServer } from './target.js';
 
 const REFRESH_PATH = '/api/auth/session/refresh';
@@ -26,22 +24,13 @@ export interface SessiondServer extends TargetServer {
 
 /** Starts the built sessiond on a fresh SQLite data dir: rows 1 to 3, and the issuer of rows 4 and 5. */
 export async function startSessiond(config: BenchConfig): Promise<SessiondServer> {
-  if (!existsSync(config.sessiondMain)) {
-    throw new Error(`${config.sessiondMain} does not exist: run \`npm run build\` at the repository root`);
-  }
   const port = await findFreePort();
   const issuerURL = `http://127.0.0.1:${port}`;
   const resourceSecret = randomBytes(24).toString('hex');
-  const server = await startChildServer({
+  const server = await startSessiondChild(config, {
     name: 'sessiond',
-    command: process.execPath,
-    args: [config.sessiondMain, 'start'],
+    port,
     env: {
-      SESSIOND_HOST: '127.0.0.1',
-      SESSIOND_PORT: String(port),
-      SESSIOND_DATA_DIR: createTempDir('sessiond'),
-      SESSIOND_SECRET: randomBytes(32).toString('hex'),
-      SESSIOND_LOG_LEVEL: 'warn',
       // 50 connections from one IP, one account: the default limits would answer 429.
       SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
       SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '1000000',
@@ -49,11 +38,7 @@ export async function startSessiond(config: BenchConfig): Promise<SessiondServer
       // the revocation stream with these credentials.
       SESSIOND_ISSUER: issuerURL,
       SESSIOND_RESOURCE_SERVERS: `${RESOURCE_SERVER_ID}:${resourceSecret}`,
-      NODE_ENV: 'production',
     },
-    cwd: config.benchDir,
-    baseURL: issuerURL,
-    startTimeoutMs: 60_000,
   });
   const baseURL = server.baseURL;
   try {
