@@ -1,27 +1,18 @@
 import type { AdminLogEntry, AdminSession } from '@sessiond/protocol';
 import { timeoutReason } from '../sessions/session-ending.js';
 import type { LogRecord, SessionRecord } from '../store/records.js';
-import { logView } from './views.js';
+import { iso, logView, sessionSummary } from './views.js';
 
 /** Admin API wire shapes (snake_case, ISO 8601 times); the user-facing ones stay in views.ts. */
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
+/** What users see of a session (`sessionSummary`), plus what only operators see. */
 export function adminSessionView(session: SessionRecord, now: number): AdminSession {
   const timedOut = session.endedAt === null ? timeoutReason(session, now) : undefined;
   return {
-    id: session.id,
-    user_id: session.userId,
-    device_id: session.deviceId,
-    client_id: session.clientId,
-    acr: session.acr,
+    ...sessionSummary(session),
     state: session.endedAt !== null ? 'ended' : timedOut ? 'expired' : 'live',
     ip: session.ip,
     user_agent: session.userAgent,
-    created_at: iso(session.createdAt),
-    last_activity_at: iso(session.lastActivityAt),
-    idle_expires_at: iso(session.idleExpiresAt),
-    expires_at: iso(session.expiresAt),
     ended_at: session.endedAt === null ? null : iso(session.endedAt),
     end_reason: session.endReason ?? timedOut ?? null,
     step_up_required: session.stepUpRequired,

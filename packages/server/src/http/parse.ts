@@ -1,4 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/** A body or query that must carry no fields at all. */
+export const NoFields = z.strictObject({});
+
 import { SessiondError } from '../errors.js';
 
 /**

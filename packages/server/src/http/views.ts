@@ -12,7 +12,8 @@ import type { DeviceRecord, LogRecord, SessionRecord } from '../store/records.js
 
 /** Domain records to wire shapes (snake_case, ISO 8601 times). The only place that knows both. */
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** Times on the wire: ISO 8601 in UTC. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function sessionSummary(session: SessionRecord): SessionSummary {
   return {

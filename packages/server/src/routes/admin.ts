@@ -7,7 +7,7 @@ import type { AdminIdentity } from '../admin/admin-authenticator.js';
 import { ADMIN_PAGE } from '../admin/admin-service.js';
 import { adminLogView, adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
-import { parseInput } from '../http/parse.js';
+import { NoFields, parseInput } from '../http/parse.js';
 import { deviceView } from '../http/views.js';
 
 const Id = z.string().min(1).max(128);
@@ -23,7 +23,6 @@ const IP = z
   .string()
   .max(64)
   .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
-const NoBody = z.strictObject({});
 
 const SessionsQuery = z.strictObject({
   limit: pageLimit,
@@ -85,7 +84,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
       admin.post('/sessions/:id/revoke', async (request) => {
         const { id } = parseInput(IdParams, request.params, 'path');
-        parseInput(NoBody, request.body);
+        parseInput(NoFields, request.body);
         const revoked = await service.revokeSession(id, requestContext(request));
         request.log.info(
           { admin_key: identities.get(request)?.keyId, session_id: id, revoked },
@@ -96,7 +95,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
 
       admin.post('/users/:id/revoke-all', async (request) => {
         const { id } = parseInput(IdParams, request.params, 'path');
-        parseInput(NoBody, request.body);
+        parseInput(NoFields, request.body);
         const revoked = await service.revokeAll(id, requestContext(request));
         request.log.info(
           { admin_key: identities.get(request)?.keyId, user_id: id, revoked },
@@ -116,7 +115,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       );
 
       admin.get('/analytics/active-by-device', async (request) => {
-        parseInput(z.strictObject({}), request.query, 'query');
+        parseInput(NoFields, request.query, 'query');
         return analytics.activeByDevice();
       });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { listUserLogs, MAX_LOG_PAGE } from '../audit/log-query.js';
 import { SessiondError } from '../errors.js';
 import { authenticateRequest, requestContext } from '../http/authenticate.js';
-import { parseInput } from '../http/parse.js';
+import { NoFields, parseInput } from '../http/parse.js';
 import { activeSessionView, logView, sessionSummary, statusView } from '../http/views.js';
 import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
 
@@ -13,7 +13,6 @@ const LogsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LOG_PAGE).default(20),
   cursor: z.string().max(64).optional(),
 });
-const EmptyBody = z.strictObject({});
 const TOTPCodeBody = z.strictObject({ code: z.string().regex(/^\d{6}$/, 'code must be 6 digits') });
 const StepUpBody = z.union([
   z.strictObject({ password: z.string().min(1).max(1024) }),
@@ -85,7 +84,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.post('/api/auth/totp/enroll', async (request) => {
     const auth = await authenticateRequest(app.sessiond, request);
     requireNoPendingStepUp(auth);
-    parseInput(EmptyBody, request.body);
+    parseInput(NoFields, request.body);
     const user = await requireUser(auth);
     const { secret, otpauthURI } = await totp.enroll(user);
     return { secret, otpauth_uri: otpauthURI };
