@@ -67,11 +67,16 @@ export class RiskEngine {
     userAgent: string | null;
   }): RiskVerdict {
     const fired: RiskSignal[] = [];
-    const before = networkOf(input.session.ip);
-    const now = networkOf(input.ip);
-    if (before !== null && now !== null && before !== now) fired.push('ip_network_changed');
-    const family = userAgentFamily(input.session.userAgent);
-    if (family !== null && family !== userAgentFamily(input.userAgent)) fired.push('user_agent_changed');
+    // Nearly every refresh repeats the last one's IP and user agent: then there is nothing to parse.
+    if (input.ip !== input.session.ip) {
+      const before = networkOf(input.session.ip);
+      const now = networkOf(input.ip);
+      if (before !== null && now !== null && before !== now) fired.push('ip_network_changed');
+    }
+    if (input.userAgent !== input.session.userAgent) {
+      const family = userAgentFamily(input.session.userAgent);
+      if (family !== null && family !== userAgentFamily(input.userAgent)) fired.push('user_agent_changed');
+    }
     if (fired.length > 0 && input.session.trusted) fired.push('trusted_device');
     return this.#verdict(fired);
   }
