@@ -24,11 +24,8 @@ export async function stateRoutes(app: FastifyInstance): Promise<void> {
     const auth = await authenticateRequest(app.sessiond, request);
     const { namespace } = parseInput(NamespaceParams, request.params, 'path');
     const { since } = parseInput(CatchUpQuery, request.query, 'query');
-    if (since === undefined) {
-      const { document, version } = await state.read(auth.session.userId, namespace);
-      return { namespace, seq: version, document };
-    }
-    // Catch-up: what was applied after `since`, or the whole document when the log cannot say.
+    // Without `since`, the document; with it, what was applied after it (or the document, when
+    // the log cannot say).
     const missed = await state.catchUp(auth.session.userId, namespace, since);
     if (missed.kind === 'snapshot') return { namespace, seq: missed.seq, document: missed.document };
     return { namespace, seq: missed.seq, operations: missed.operations.map(syncOperation) };

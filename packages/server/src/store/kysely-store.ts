@@ -456,13 +456,15 @@ export class KyselySessionStore implements SessionStore {
     since: number | undefined;
     limit: number;
   }): Promise<StateCatchUp> {
+    const { since } = input;
+    const snapshotFrom = async (db: Executor): Promise<StateCatchUp> => {
+      const { document, version } = await readDocument(db, input.userId, input.namespace);
+      return { kind: 'snapshot', seq: version, document };
+    };
+    // One read needs no transaction; the cursor and the log below must agree, so they share one.
+    if (since === undefined) return snapshotFrom(this.#db);
     return this.#transact(async (trx) => {
-      const snapshot = async (): Promise<StateCatchUp> => {
-        const { document, version } = await readDocument(trx, input.userId, input.namespace);
-        return { kind: 'snapshot', seq: version, document };
-      };
-      const { since } = input;
-      if (since === undefined) return snapshot();
+      const snapshot = () => snapshotFrom(trx);
       const cursor = await trx
         .selectFrom('stateCursors')
         .select(['lastSeq', 'compactedSeq'])

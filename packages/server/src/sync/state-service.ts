@@ -35,10 +35,6 @@ export class StateService {
     private readonly limits: { maxDocumentBytes: number; retentionDays: number },
   ) {}
 
-  read(userId: string, namespace: string): Promise<{ document: JSONObject; version: number }> {
-    return this.store.readStateDocument(userId, namespace);
-  }
-
   /** What a client that applied up to `since` missed: operations, or a snapshot (see the store). */
   catchUp(userId: string, namespace: string, since: number | undefined): Promise<StateCatchUp> {
     return this.store.catchUpState({ userId, namespace, since, limit: CATCH_UP_MAX_OPERATIONS });
