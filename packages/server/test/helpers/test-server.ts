@@ -9,7 +9,8 @@ import { TestClock } from './test-clock.js';
 
 export const RESOURCE_SERVER = { id: 'api', secret: 'api-secret-0123456789' } as const;
 
-function freePort(): Promise<number> {
+/** A loopback port free right now (to listen on, or to know nothing listens there). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
