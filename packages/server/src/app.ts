@@ -20,8 +20,8 @@ import { syncRoutes } from './routes/sync.js';
 import { resolveMasterSecret } from './secret.js';
 import { createServices, type Services } from './services.js';
 import { CachedSessionStore } from './store/cached-session-store.js';
+import { isSoleWriter, openStore } from './store/open-store.js';
 import type { SessionStore } from './store/session-store.js';
-import { openSQLiteStore } from './store/sqlite.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,14 +80,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       'SESSIOND_SECRET is not set: generated a development secret in the data dir; set SESSIOND_SECRET in production',
     );
   }
-  const lock = lockDataDir(config.dataDir);
+  // The embedded SQLite file has one owner; PostgreSQL is shared by every node.
+  const soleWriter = isSoleWriter(config);
+  const lock = soleWriter ? lockDataDir(config.dataDir) : undefined;
   let store: SessionStore;
   let services: Services;
   try {
-    // This process is the embedded database's only writer (the lock makes sure), so session
-    // reads can be cached.
-    const opened = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
-    store = new CachedSessionStore(options.wrapStore ? options.wrapStore(opened) : opened);
+    const opened = await openStore(config);
+    const wrapped = options.wrapStore ? options.wrapStore(opened) : opened;
+    // Session reads are cached only where no other node can change a session behind our back.
+    store = soleWriter ? new CachedSessionStore(wrapped) : wrapped;
     const bus =
       options.bus ??
       new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));
@@ -101,7 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       log: app.log,
     });
   } catch (error) {
-    lock.release();
+    lock?.release();
     throw error;
   }
   app.decorate('sessiond', services);
@@ -152,7 +154,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', async () => {
     await services.sweeper.stop();
     await store.close();
-    lock.release();
+    lock?.release();
   });
   return app;
 }

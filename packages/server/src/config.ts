@@ -91,8 +91,12 @@ const EnvSchema = z.object({
   SESSIOND_DATA_DIR: z.string().min(1).default('./data'),
   /** `postgres://...` selects PostgreSQL; unset means SQLite in the data dir. */
   SESSIOND_DATABASE_URL: urlWithScheme('postgres:', 'postgresql:').optional(),
+  /** Connections each node keeps to PostgreSQL (nodes × this must fit its max_connections). */
+  SESSIOND_DATABASE_POOL_SIZE: integer(1, 200).default(10),
   /** `redis://...` selects the Redis bus; unset means in-process. */
   SESSIOND_REDIS_URL: urlWithScheme('redis:', 'rediss:').optional(),
+  /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
+  SESSIOND_SHUTDOWN_GRACE_SECONDS: integer(0, 300).default(10),
   /** Master secret that encrypts signing keys and other secrets at rest (32+ characters). */
   SESSIOND_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Access token `iss`; defaults to http://HOST:PORT. */
@@ -196,7 +200,9 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly databaseURL: string | undefined;
+  readonly databasePoolSize: number;
   readonly redisURL: string | undefined;
+  readonly shutdownGraceSeconds: number;
   /** Undefined means: use (or create) the development secret file in the data dir. */
   readonly secret: string | undefined;
   readonly issuer: string;
@@ -276,6 +282,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'invalid configuration:\n  SESSIOND_WEBHOOK_SECRET: required when SESSIOND_WEBHOOK_URLS is set (webhooks are always signed)',
     );
   }
+  if (e.SESSIOND_DATABASE_URL !== undefined && e.SESSIOND_SECRET === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_SECRET: required with SESSIOND_DATABASE_URL (every node must seal and open keys with the same secret)',
+    );
+  }
+  if (e.SESSIOND_REDIS_URL !== undefined && e.SESSIOND_DATABASE_URL === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_REDIS_URL: needs SESSIOND_DATABASE_URL (the embedded SQLite serves one node; several nodes share PostgreSQL)',
+    );
+  }
   if (e.SESSIOND_WEBHOOK_RETRY_BASE_SECONDS > e.SESSIOND_WEBHOOK_RETRY_MAX_SECONDS) {
     throw new ConfigError(
       'invalid configuration:\n  SESSIOND_WEBHOOK_RETRY_MAX_SECONDS: must not be shorter than SESSIOND_WEBHOOK_RETRY_BASE_SECONDS',
@@ -286,7 +302,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.SESSIOND_PORT,
     dataDir: e.SESSIOND_DATA_DIR,
     databaseURL: e.SESSIOND_DATABASE_URL,
+    databasePoolSize: e.SESSIOND_DATABASE_POOL_SIZE,
     redisURL: e.SESSIOND_REDIS_URL,
+    shutdownGraceSeconds: e.SESSIOND_SHUTDOWN_GRACE_SECONDS,
     secret: e.SESSIOND_SECRET,
     issuer: (e.SESSIOND_ISSUER ?? `http://${e.SESSIOND_HOST}:${e.SESSIOND_PORT}`).replace(/\/$/, ''),
     audience: e.SESSIOND_AUDIENCE,

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdminStore } from './admin/admin-store.js';
 import { createAdminKey, isAdminKeyName } from './admin/create-admin-key.js';
@@ -8,7 +7,7 @@ import { systemClock } from './clock.js';
 import { type Config, ConfigError, loadConfig, unknownVariables } from './config.js';
 import { SecretBox } from './lib/crypto.js';
 import { resolveMasterSecret } from './secret.js';
-import { openSQLiteStore } from './store/sqlite.js';
+import { openStore } from './store/open-store.js';
 import { SigningKeyRing } from './tokens/signing-key-ring.js';
 
 const USAGE = `usage: sessiond <command>
@@ -45,7 +44,7 @@ async function start(config: Config): Promise<void> {
 }
 
 async function withKeys(config: Config, action: (ring: SigningKeyRing) => Promise<void>): Promise<void> {
-  const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
+  const store = await openStore(config);
   try {
     const secret = resolveMasterSecret(config);
     if (secret.source === 'generated') {
@@ -65,7 +64,7 @@ async function withKeys(config: Config, action: (ring: SigningKeyRing) => Promis
 }
 
 async function withAdminStore(config: Config, action: (store: AdminStore) => Promise<void>): Promise<void> {
-  const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
+  const store = await openStore(config);
   try {
     await action(new AdminStore(store.database));
   } finally {
@@ -136,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(process.env);
   if (command === 'start') return start(config);
   if (command === 'migrate') {
-    const store = await openSQLiteStore(join(config.dataDir, 'sessiond.db'));
+    const store = await openStore(config);
     await store.close();
     process.stdout.write('database is up to date\n');
     return;

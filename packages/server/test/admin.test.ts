@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,7 +8,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { sha256 } from '../src/lib/crypto.js';
 import { type APIResponse, PASSWORD, refresh, request, signUpAndIn, uniqueEmail } from './helpers/api.js';
 import { TestClock } from './helpers/test-clock.js';
-import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -177,7 +176,7 @@ describe('admin API keys', () => {
   });
 
   it('`sessiond admin create-key` prints a key once, stores its hash only, and the running server accepts it', async () => {
-    const env = { ...process.env, SESSIOND_DATA_DIR: server.dataDir, SESSIOND_SECRET: TEST_SECRET };
+    const env = { ...process.env, ...server.cliEnv };
     const created = await run(process.execPath, [MAIN, 'admin', 'create-key', '--name', 'ci robot'], { env });
     const key = created.stdout.trim();
     expect(key).toMatch(/^sk_admin_[A-Za-z0-9_-]{43}$/);
@@ -189,10 +188,7 @@ describe('admin API keys', () => {
 
     const rows = await server.app.sessiond.database.db.selectFrom('adminKeys').selectAll().execute();
     expect(rows).toEqual([expect.objectContaining({ id, name: 'ci robot', keyHash: sha256(key) })]);
-    const bytes = readdirSync(server.dataDir)
-      .filter((file) => file.startsWith('sessiond.db'))
-      .map((file) => readFileSync(`${server.dataDir}/${file}`).toString('latin1'))
-      .join('');
+    const bytes = await server.storedText();
     expect(bytes).not.toContain(key);
     expect(bytes).not.toContain(key.slice(9));
 
@@ -206,7 +202,7 @@ describe('admin API keys', () => {
   });
 
   it('`sessiond admin create-key` refuses unknown options and bad names', async () => {
-    const env = { ...process.env, SESSIOND_DATA_DIR: server.dataDir, SESSIOND_SECRET: TEST_SECRET };
+    const env = { ...process.env, ...server.cliEnv };
     for (const args of [
       ['--nmae', 'x'],
       ['--name', ''],

@@ -70,9 +70,19 @@ describe('configuration', () => {
       SESSIOND_DATABASE_URL: 'postgresql://db.example/sessiond',
       SESSIOND_REDIS_URL: 'rediss://cache.example:6380',
       SESSIOND_ISSUER: 'https://auth.example/',
+      SESSIOND_SECRET: 's'.repeat(32),
     });
     expect(config.issuer).toBe('https://auth.example');
     expect(config.databaseURL).toBe('postgresql://db.example/sessiond');
+  });
+
+  it('asks several nodes to share a secret, and Redis only next to PostgreSQL', () => {
+    expect(() => loadConfig({ SESSIOND_DATABASE_URL: 'postgres://db.example/sessiond' })).toThrow(
+      /SESSIOND_SECRET: required with SESSIOND_DATABASE_URL/,
+    );
+    expect(() => loadConfig({ SESSIOND_REDIS_URL: 'redis://cache.example' })).toThrow(
+      /SESSIOND_REDIS_URL: needs SESSIOND_DATABASE_URL/,
+    );
   });
 
   it('normalises CORS origins as browsers serialise the Origin header', () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { request, signIn, signUpAndIn } from './helpers/api.js';
 import { decodeParts } from './helpers/forge.js';
+import { suiteOnPostgres } from './helpers/postgres.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
 
 const run = promisify(execFile);
@@ -34,11 +35,8 @@ describe('signing keys', () => {
     expect(keys[0]!.d).toBeUndefined();
   });
 
-  it('keeps private keys encrypted at rest', () => {
-    const bytes = readdirSync(server.dataDir)
-      .filter((file) => file.startsWith('sessiond.db'))
-      .map((file) => readFileSync(`${server.dataDir}/${file}`).toString('latin1'))
-      .join('');
+  it('keeps private keys encrypted at rest', async () => {
+    const bytes = await server.storedText();
     expect(bytes).toContain('v1.');
     expect(bytes).not.toContain('PRIVATE KEY');
     expect(bytes).not.toMatch(/MII[A-Za-z0-9+/]{20}/);
@@ -62,12 +60,7 @@ describe('signing keys', () => {
   });
 
   it('`sessiond keys rotate` on the data dir is picked up by the running server', async () => {
-    const env = {
-      ...process.env,
-      SESSIOND_DATA_DIR: server.dataDir,
-      SESSIOND_SECRET: TEST_SECRET,
-      SESSIOND_LOG_LEVEL: 'silent',
-    };
+    const env = { ...process.env, ...server.cliEnv, SESSIOND_LOG_LEVEL: 'silent' };
     const rotated = await run(process.execPath, [MAIN, 'keys', 'rotate'], { env });
     const kid = /new signing key ([0-9a-f-]{36})/.exec(rotated.stdout)?.[1];
     expect(kid).toBeDefined();
@@ -96,25 +89,50 @@ describe('signing keys', () => {
     }
   });
 
-  it('refuses a second server on the same data dir, in this process or another', async () => {
-    const config = loadConfig({
-      SESSIOND_DATA_DIR: server.dataDir,
-      SESSIOND_SECRET: TEST_SECRET,
-      SESSIOND_LOG_LEVEL: 'silent',
+  if (!suiteOnPostgres())
+    it('refuses a second server on the same data dir, in this process or another', async () => {
+      const config = loadConfig({
+        SESSIOND_DATA_DIR: server.dataDir,
+        SESSIOND_SECRET: TEST_SECRET,
+        SESSIOND_LOG_LEVEL: 'silent',
+      });
+      await expect(buildApp({ config })).rejects.toThrow(/in use by another sessiond/);
+      const env = {
+        ...process.env,
+        SESSIOND_DATA_DIR: server.dataDir,
+        SESSIOND_SECRET: TEST_SECRET,
+        SESSIOND_PORT: '0',
+      };
+      const failure = await run(process.execPath, [MAIN, 'start'], { env }).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failure).toMatchObject({ code: 1 });
+      expect((failure as { stderr: string }).stderr).toContain(
+        `is in use by another sessiond (pid ${process.pid})`,
+      );
     });
-    await expect(buildApp({ config })).rejects.toThrow(/in use by another sessiond/);
-    const env = {
-      ...process.env,
-      SESSIOND_DATA_DIR: server.dataDir,
-      SESSIOND_SECRET: TEST_SECRET,
-      SESSIOND_PORT: '0',
-    };
-    const failure = await run(process.execPath, [MAIN, 'start'], { env }).catch(
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failure).toMatchObject({ code: 1 });
-    expect((failure as { stderr: string }).stderr).toContain(
-      `is in use by another sessiond (pid ${process.pid})`,
-    );
-  });
+  else
+    it('lets a second server share the PostgreSQL database and its keys', async () => {
+      const config = loadConfig({
+        ...server.cliEnv,
+        SESSIOND_ISSUER: 'http://sessiond.test',
+        SESSIOND_LOG_LEVEL: 'silent',
+      });
+      const second = await buildApp({ config, clock: server.clock });
+      try {
+        const grant = await signUpAndIn(server.url);
+        const status = await second.inject({
+          method: 'GET',
+          url: '/api/auth/session/status',
+          headers: { authorization: `Bearer ${grant.access_token}` },
+        });
+        expect(status.statusCode).toBe(200);
+        const published = (
+          await second.inject({ method: 'GET', url: '/.well-known/jwks.json' })
+        ).json() as JWKS;
+        expect(published.keys.map((key) => key.kid)).toContain(decodeParts(grant.access_token).header.kid);
+      } finally {
+        await second.close();
+      }
+    });
 });

@@ -120,9 +120,7 @@ describe('refresh token rotation', () => {
 
   it('stores refresh tokens only as hashes', async () => {
     const grant = await signUpAndIn(server.url);
-    const { readFileSync, readdirSync } = await import('node:fs');
-    const files = readdirSync(server.dataDir).filter((f) => f.startsWith('sessiond.db'));
-    const bytes = files.map((f) => readFileSync(`${server.dataDir}/${f}`).toString('latin1')).join('');
+    const bytes = await server.storedText();
     expect(bytes).not.toContain(grant.refresh_token);
     expect(bytes).not.toContain(grant.refresh_token.slice(3));
   });

@@ -371,32 +371,10 @@ export class KyselySessionStore implements SessionStore {
   async applyStateOperation(input: ApplyStateOperationInput): Promise<StateOperationOutcome> {
     try {
       return await this.#transact(async (trx) => {
-        const previous = await findStateOperation(trx, input.userId, input.clientOpId);
-        if (previous !== undefined) return { kind: 'duplicate', seq: previous };
-        const row = await trx
-          .selectFrom('stateDocuments')
-          .select(['document', 'version'])
-          .where('userId', '=', input.userId)
-          .where('namespace', '=', input.namespace)
-          .executeTakeFirst();
-        const current = row ? (JSON.parse(row.document) as JSONObject) : {};
-        const previousSeq = row ? Number(row.version) : 0;
-        let document: JSONObject;
-        try {
-          document = applyStateOperation(current, input.operation);
-        } catch (error) {
-          if (error instanceof StateOperationError)
-            return { kind: 'rejected', reason: 'invalid_operation', message: error.message };
-          throw error;
-        }
-        const serialised = JSON.stringify(document);
-        if (stateDocumentSize(document) > input.maxDocumentBytes) {
-          return {
-            kind: 'rejected',
-            reason: 'state_too_large',
-            message: `the ${input.namespace} document would exceed ${input.maxDocumentBytes} bytes`,
-          };
-        }
+        // Taking the user's next sequence number first locks the user's cursor row until commit:
+        // a concurrent operation of the same user (another node, another connection) waits here,
+        // then reads the document this one wrote. Reading first would let both apply over the
+        // same version and lose one (PostgreSQL's READ COMMITTED; SQLite runs one writer anyway).
         const cursor = await trx
           .insertInto('stateCursors')
           .values({ userId: input.userId, lastSeq: 1 })
@@ -406,6 +384,33 @@ export class KyselySessionStore implements SessionStore {
           .returning('lastSeq')
           .executeTakeFirstOrThrow();
         const seq = Number(cursor.lastSeq);
+        // Anything but an applied operation gives its sequence number back by rolling back.
+        const refuse = (outcome: StateOperationOutcome): never => {
+          throw new Rollback(outcome);
+        };
+        const previous = await findStateOperation(trx, input.userId, input.clientOpId);
+        if (previous !== undefined) return refuse({ kind: 'duplicate', seq: previous });
+        const { document: current, version: previousSeq } = await readDocument(
+          trx,
+          input.userId,
+          input.namespace,
+        );
+        let document: JSONObject;
+        try {
+          document = applyStateOperation(current, input.operation);
+        } catch (error) {
+          if (error instanceof StateOperationError)
+            return refuse({ kind: 'rejected', reason: 'invalid_operation', message: error.message });
+          throw error;
+        }
+        if (stateDocumentSize(document) > input.maxDocumentBytes) {
+          return refuse({
+            kind: 'rejected',
+            reason: 'state_too_large',
+            message: `the ${input.namespace} document would exceed ${input.maxDocumentBytes} bytes`,
+          });
+        }
+        const serialised = JSON.stringify(document);
         await trx
           .insertInto('stateDocuments')
           .values({
@@ -435,7 +440,8 @@ export class KyselySessionStore implements SessionStore {
         return { kind: 'applied', seq, previousSeq, document };
       });
     } catch (error) {
-      // PostgreSQL: a concurrent replay of the same clientOpId lost the unique-key race.
+      if (error instanceof Rollback) return error.outcome as StateOperationOutcome;
+      // A replay racing its original past the duplicate check: the log's unique key decides.
       if (!isUniqueViolation(error)) throw error;
       const seq = await findStateOperation(this.#db, input.userId, input.clientOpId);
       if (seq === undefined) throw error;
@@ -461,19 +467,13 @@ export class KyselySessionStore implements SessionStore {
       const { document, version } = await readDocument(db, input.userId, input.namespace);
       return { kind: 'snapshot', seq: version, document };
     };
-    // One read needs no transaction; the cursor and the log below must agree, so they share one.
+    // One read needs no transaction. Otherwise the log is read before the cursor: under
+    // PostgreSQL's READ COMMITTED each statement sees its own moment, and a compaction that
+    // lands between the two reads then shows in the cursor, so a log it thinned out is never
+    // served as complete.
     if (since === undefined) return snapshotFrom(this.#db);
     return this.#transact(async (trx) => {
       const snapshot = () => snapshotFrom(trx);
-      const cursor = await trx
-        .selectFrom('stateCursors')
-        .select(['lastSeq', 'compactedSeq'])
-        .where('userId', '=', input.userId)
-        .executeTakeFirst();
-      const lastSeq = cursor ? Number(cursor.lastSeq) : 0;
-      const compactedSeq = cursor ? Number(cursor.compactedSeq) : 0;
-      // Ahead of the user (a client of another database) or behind what the log still holds.
-      if (since > lastSeq || since < compactedSeq) return snapshot();
       const rows = await trx
         .selectFrom('stateOperations')
         .select(['seq', 'namespace', 'clientOpId', 'operation', 'createdAt'])
@@ -483,6 +483,15 @@ export class KyselySessionStore implements SessionStore {
         .orderBy('seq', 'asc')
         .limit(input.limit + 1)
         .execute();
+      const cursor = await trx
+        .selectFrom('stateCursors')
+        .select(['lastSeq', 'compactedSeq'])
+        .where('userId', '=', input.userId)
+        .executeTakeFirst();
+      const lastSeq = cursor ? Number(cursor.lastSeq) : 0;
+      const compactedSeq = cursor ? Number(cursor.compactedSeq) : 0;
+      // Ahead of the user (a client of another database) or behind what the log still holds.
+      if (since > lastSeq || since < compactedSeq) return snapshot();
       if (rows.length > input.limit) return snapshot();
       const operations = rows.map((row) => ({
         seq: Number(row.seq),

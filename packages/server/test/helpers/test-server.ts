@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { createTestSchema, suiteOnPostgres, type TestSchema } from './postgres.js';
 import { TestClock } from './test-clock.js';
 
 export const RESOURCE_SERVER = { id: 'api', secret: 'api-secret-0123456789' } as const;
@@ -28,14 +29,19 @@ export interface TestServer {
   app: FastifyInstance;
   clock: TestClock;
   dataDir: string;
+  /** The variables that point a `sessiond` command (CLI) at this server's database and secret. */
+  cliEnv: Record<string, string>;
+  /** Every byte the server has stored, as text: to prove a secret is not kept in the clear. */
+  storedText(): Promise<string>;
   /** Stops the server and starts a new one on the same data dir (same SQLite file and secret). */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * A real sessiond on a real SQLite file in a fresh temp dir, listening on a loopback port.
- * `env` overrides SESSIOND_* variables.
+ * A real sessiond on a real SQLite file in a fresh temp dir, listening on a loopback port; in
+ * the PostgreSQL pass of the suite (SESSIOND_TEST_STORE=postgres), on a fresh schema of the test
+ * PostgreSQL instead. `env` overrides SESSIOND_* variables.
  */
 export async function startTestServer(
   options: {
@@ -54,10 +60,15 @@ export async function startTestServer(
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
   const clock = options.clock ?? new TestClock();
   const port = options.issuerIsURL ? await freePort() : 0;
-  const config = loadConfig({
+  const schema: TestSchema | undefined = suiteOnPostgres() ? await createTestSchema() : undefined;
+  const cliEnv: Record<string, string> = {
     SESSIOND_DATA_DIR: dataDir,
-    SESSIOND_PORT: '0',
     SESSIOND_SECRET: TEST_SECRET,
+    ...(schema ? { SESSIOND_DATABASE_URL: schema.url, SESSIOND_DATABASE_POOL_SIZE: '4' } : {}),
+  };
+  const config = loadConfig({
+    ...cliEnv,
+    SESSIOND_PORT: '0',
     SESSIOND_LOG_LEVEL: 'silent',
     SESSIOND_ISSUER: options.issuerIsURL ? `http://127.0.0.1:${port}` : 'http://sessiond.test',
     SESSIOND_RESOURCE_SERVERS: 'api:api-secret-0123456789',
@@ -85,6 +96,26 @@ export async function startTestServer(
     },
     clock,
     dataDir,
+    cliEnv,
+    async storedText() {
+      if (schema) {
+        const tables = await schema.query<{ name: string }>(
+          'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1',
+          [schema.name],
+        );
+        const rows = await Promise.all(
+          tables.map(({ name }) => schema.query<{ row: string }>(`SELECT t::text AS row FROM "${name}" t`)),
+        );
+        return rows
+          .flat()
+          .map(({ row }) => row)
+          .join('\n');
+      }
+      return readdirSync(dataDir)
+        .filter((file) => file.startsWith('sessiond.db'))
+        .map((file) => readFileSync(join(dataDir, file)).toString('latin1'))
+        .join('');
+    },
     async restart() {
       await current.app.close();
       current = await listen();
@@ -92,6 +123,7 @@ export async function startTestServer(
     async close() {
       await current.app.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await schema?.drop();
     },
   };
   return server;
