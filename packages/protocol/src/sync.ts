@@ -19,8 +19,13 @@ export const SYNC_BEARER_PROTOCOL_PREFIX = 'sessiond.bearer.';
  * code's name, so logs and clients read the same word.
  */
 export const SYNC_CLOSE_CODES = {
-  /** Normal closure: the client asked, or the server is shutting down (1001). */
+  /** Normal closure: the client asked, or the server went away (1001). */
   going_away: 1001,
+  /**
+   * The node is shutting down (SIGTERM): reconnect, to another node behind the load balancer,
+   * and catch up from the last sequence number. RFC 6455's 1012, "service restart".
+   */
+  service_restart: 1012,
   /** The session was revoked (logout, revoke, revoke-all, admin, reuse, forgotten device). */
   session_revoked: 4001,
   /** The session reached its idle or absolute deadline. */

@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCORS from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type EventBus, InProcessBus } from './bus/event-bus.js';
+import type { EventBus } from './bus/event-bus.js';
+import { type OpenedBus, openBus } from './bus/open-bus.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
+import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -71,7 +73,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     return503OnClosing: true,
-    forceCloseConnections: true,
+    // Closing cuts idle kept-alive connections only: requests in flight finish (main.ts bounds
+    // how long). Long-lived streams and sockets are ended by the preClose hook below.
+    forceCloseConnections: 'idle',
   });
   const masterSecret = resolveMasterSecret(config);
   if (masterSecret.source === 'generated') {
@@ -85,24 +89,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const lock = soleWriter ? lockDataDir(config.dataDir) : undefined;
   let store: SessionStore;
   let services: Services;
+  let openedBus: OpenedBus | undefined;
   try {
     const opened = await openStore(config);
     const wrapped = options.wrapStore ? options.wrapStore(opened) : opened;
     // Session reads are cached only where no other node can change a session behind our back.
     store = soleWriter ? new CachedSessionStore(wrapped) : wrapped;
-    const bus =
-      options.bus ??
-      new InProcessBus((error, name) => app.log.error({ err: error, event: name }, 'event handler failed'));
+    openedBus = options.bus
+      ? { bus: options.bus, counters: new InMemoryRateCounters(), start: () => {}, close: async () => {} }
+      : openBus({ config, store, clock, log: app.log });
     services = await createServices({
       config,
       store,
       database: opened.database,
       clock,
-      bus,
+      bus: openedBus.bus,
+      counters: openedBus.counters,
       masterSecret: masterSecret.value,
       log: app.log,
     });
   } catch (error) {
+    await openedBus?.close();
     lock?.release();
     throw error;
   }
@@ -137,7 +144,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(syncRoutes);
   await app.register(adminRoutes);
 
+  const bus = openedBus;
   app.addHook('onReady', async () => {
+    bus.start();
     services.syncHub.startHeartbeat();
     services.sweeper.start(config.sweepIntervalSeconds * 1000, (error) =>
       app.log.error({ err: error }, 'session sweep failed'),
@@ -153,6 +162,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();
+    await bus.close();
     await store.close();
     lock?.release();
   });

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
 import { AdminStore } from './admin/admin-store.js';
 import { createAdminKey, isAdminKeyName } from './admin/create-admin-key.js';
 import { buildApp } from './app.js';
@@ -33,13 +34,30 @@ async function start(config: Config): Promise<void> {
   // The one line a newcomer needs; printed even when the log level hides info.
   process.stdout.write(`sessiond listening on ${address}\n`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      app.log.info({ signal }, 'shutting down');
-      app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
+    process.once(signal, () => void shutDown(app, signal, config.shutdownGraceSeconds));
+  }
+}
+
+/**
+ * Graceful shutdown: stop listening (the load balancer sends new connections elsewhere; a new
+ * request on a kept-alive connection gets 503 and `Connection: close`), let in-flight requests
+ * finish, close sync sockets with 1012 so clients reconnect to another node and catch up, end
+ * revocation streams, then exit. Requests still running after the grace period are cut.
+ */
+async function shutDown(app: FastifyInstance, signal: string, graceSeconds: number): Promise<void> {
+  app.log.info({ signal, grace_seconds: graceSeconds }, 'shutting down: finishing in-flight requests');
+  const cut = setTimeout(() => {
+    app.log.warn('shutdown grace period over: closing the remaining connections');
+    app.server.closeAllConnections();
+  }, graceSeconds * 1000);
+  cut.unref();
+  try {
+    await app.close();
+    app.log.info('shut down');
+    process.exit(0);
+  } catch (error) {
+    app.log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
   }
 }
 

@@ -14,6 +14,8 @@ import { CookieTransport } from './http/cookie-transport.js';
 import { SecretBox } from './lib/crypto.js';
 import { Metrics } from './metrics/metrics.js';
 import { OAuthService } from './oauth/oauth-service.js';
+import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
+import type { RateCounters } from './ratelimit/rate-counters.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
 import { RiskEngine } from './risk/risk-engine.js';
 import { Authenticator } from './sessions/authenticator.js';
@@ -40,10 +42,13 @@ export async function createServices(input: {
   database: StoreDatabase;
   clock: Clock;
   bus: EventBus;
+  /** Behind the sign-in and state-operation limits. Default: this process's memory. */
+  counters?: RateCounters;
   masterSecret: string;
   log: FastifyBaseLogger;
 }) {
   const { config, store, database, clock, bus, masterSecret } = input;
+  const counters = input.counters ?? new InMemoryRateCounters();
   const policy = sessionPolicyFrom(config);
   const keys = await SigningKeyRing.open(store, new SecretBox(masterSecret, 'signing-keys'), clock, {
     accessTokenTTLSeconds: config.accessTokenTTLSeconds,
@@ -54,7 +59,7 @@ export async function createServices(input: {
     audience: config.audience,
     ttlSeconds: config.accessTokenTTLSeconds,
   });
-  const throttle = new LoginThrottle(clock, {
+  const throttle = new LoginThrottle(counters, clock, {
     perIP: config.loginLimitPerIP,
     perAccount: config.loginLimitPerAccount,
     signupsPerIP: config.signupLimitPerIP,
@@ -98,7 +103,10 @@ export async function createServices(input: {
     store,
     clock,
     bus,
-    new OperationRateLimiter(clock, { perSecond: config.stateOpsPerSecond, burst: config.stateOpsBurst }),
+    new OperationRateLimiter(counters, clock, {
+      perSecond: config.stateOpsPerSecond,
+      burst: config.stateOpsBurst,
+    }),
     { maxDocumentBytes: config.stateMaxBytes, retentionDays: config.stateOpRetentionDays },
   );
   const sweeper = new SessionSweeper(store, clock, ending, keys, {
@@ -109,7 +117,8 @@ export async function createServices(input: {
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
   const webhooks = webhookDispatcherFrom({ config, database, store, clock, bus });
   const syncHub = new SyncHub(bus);
-  const metrics = new Metrics(bus, {
+  const metrics = new Metrics(bus.local, {
+    busConnected: () => bus.connected,
     activeSessions: () => store.countLiveSessions(clock.now()),
     webSocketConnections: () => syncHub.size,
     webhookBacklog: () => webhooks.backlog(),

@@ -218,6 +218,10 @@ describe('session lifecycle over HTTP', () => {
 
   it('answers health and readiness', async () => {
     expect((await request(server.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
-    expect((await request(server.url, 'GET', '/readyz')).body).toEqual({ status: 'ready' });
+    expect((await request(server.url, 'GET', '/readyz')).body).toEqual({
+      status: 'ready',
+      storage: 'up',
+      bus: 'up',
+    });
   });
 });

@@ -192,7 +192,8 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
         this.#caughtUp();
         return;
       case 'catch_up':
-        for (const operation of message.operations) this.#confirm(operation);
+        // A catch-up may overlap what already arrived live (the server resends after an outage).
+        for (const operation of message.operations) if (operation.seq > this.#seq) this.#confirm(operation);
         this.#seq = Math.max(this.#seq, message.seq);
         this.#caughtUp();
         return;

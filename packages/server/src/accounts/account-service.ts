@@ -23,7 +23,7 @@ export class AccountService {
     const email = normaliseEmail(input.email);
     if (!looksLikeEmail(email)) throw new SessiondError('invalid_request', 'email is not a valid address');
     this.#checkPasswordPolicy(input.password);
-    this.throttle.admitSignUp(input.ip);
+    await this.throttle.admitSignUp(input.ip);
     const user: UserRecord = {
       id: randomUUID(),
       email,
@@ -46,15 +46,15 @@ export class AccountService {
    */
   async checkCredentials(input: { email: string; password: string; ip: string }): Promise<CredentialCheck> {
     const email = normaliseEmail(input.email);
-    this.throttle.admitIP(input.ip);
-    this.throttle.admitAccount(email);
+    await this.throttle.admitIP(input.ip);
+    await this.throttle.admitAccount(email);
     const user = await this.store.findUserByEmail(email);
     const valid = await verifyPassword(user?.passwordHash ?? (await this.#decoy()), input.password);
     if (user && valid) {
-      this.throttle.recordSuccess(email);
+      await this.throttle.recordSuccess(email);
       return { ok: true, user };
     }
-    this.throttle.recordFailure(email);
+    await this.throttle.recordFailure(email);
     return { ok: false, user };
   }
 
@@ -63,11 +63,11 @@ export class AccountService {
    * failed attempts of the account, so six digits cannot be brute-forced.
    */
   async checkUnderThrottle(user: UserRecord, ip: string, check: () => Promise<boolean>): Promise<boolean> {
-    this.throttle.admitIP(ip);
-    this.throttle.admitAccount(user.email);
+    await this.throttle.admitIP(ip);
+    await this.throttle.admitAccount(user.email);
     const ok = await check();
-    if (ok) this.throttle.recordSuccess(user.email);
-    else this.throttle.recordFailure(user.email);
+    if (ok) await this.throttle.recordSuccess(user.email);
+    else await this.throttle.recordFailure(user.email);
     return ok;
   }
 

@@ -9,8 +9,17 @@ export type EventHandler<K extends EventName> = (payload: EventPayloads[K]) => v
  */
 export interface EventBus {
   publish<K extends EventName>(name: K, payload: EventPayloads[K]): void;
-  /** Returns an unsubscribe function. */
+  /** Every event of the deployment (this node's and, on Redis, the others'). Returns an unsubscribe function. */
   subscribe<K extends EventName>(name: K, handler: EventHandler<K>): () => void;
+  /** Only the events published on this node: for counting (metrics), where a shared feed counts twice. */
+  readonly local: Pick<EventBus, 'subscribe'>;
+  /** Whether events reach every node; false while Redis is away (each node then serves alone). */
+  readonly connected: boolean;
+  /**
+   * Calls `handler` when fan-out comes back after an outage: what other nodes published
+   * meanwhile never arrived, so listeners catch up from the database. Returns an unsubscribe.
+   */
+  onResume(handler: () => void): () => void;
 }
 
 /** Synchronous fan-out inside one process. A throwing handler never breaks the publisher. */
@@ -27,6 +36,19 @@ export class InProcessBus implements EventBus {
         this.onHandlerError(error, name);
       }
     }
+  }
+
+  /** One process is the whole deployment: everything is local, and always connected. */
+  get local(): this {
+    return this;
+  }
+
+  get connected(): boolean {
+    return true;
+  }
+
+  onResume(): () => void {
+    return () => {};
   }
 
   subscribe<K extends EventName>(name: K, handler: EventHandler<K>): () => void {

@@ -6,19 +6,22 @@ export interface MetricsSources {
   activeSessions(): Promise<number>;
   webSocketConnections(): number;
   webhookBacklog(): Promise<number>;
+  /** Whether the event bus reaches the other nodes (always, in-process). */
+  busConnected(): boolean;
 }
 
 /**
  * The Prometheus metrics (prom-client), in a registry of their own so two apps in one process
- * (tests) never share counters. Counters follow the event bus, so they count what happened,
- * whichever route or sweeper made it happen; gauges are read at scrape time.
+ * (tests) never share counters. Counters follow this node's own events on the bus (`bus.local`:
+ * with several nodes, each counts what it did and Prometheus sums the nodes), whichever route or
+ * sweeper made it happen; gauges are read at scrape time.
  */
 export class Metrics {
   readonly registry = new Registry();
   readonly #refreshSeconds: Histogram<'outcome'>;
   readonly #refreshes: Counter<'outcome'>;
 
-  constructor(bus: EventBus, sources: MetricsSources) {
+  constructor(bus: Pick<EventBus, 'subscribe'>, sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sessiond_process_' });
     const logins = new Counter({
@@ -85,6 +88,14 @@ export class Metrics {
       registers,
       async collect() {
         this.set(await sources.webhookBacklog());
+      },
+    });
+    new Gauge({
+      name: 'sessiond_event_bus_connected',
+      help: '1 while events reach every node (Redis up, or a single node); 0 while this node serves alone',
+      registers,
+      collect() {
+        this.set(sources.busConnected() ? 1 : 0);
       },
     });
     for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);

@@ -52,7 +52,7 @@ export class StateService {
       throw error;
     }
     // Replays are limited too: the limit protects the database, which a replay still reads.
-    const waitMs = this.rateLimiter.take(writer.userId);
+    const waitMs = await this.rateLimiter.take(writer.userId);
     if (waitMs > 0) {
       throw new SessiondError('rate_limited', `too many state operations; retry in ${waitMs} ms`, {
         retryAfterMs: waitMs,

@@ -124,6 +124,19 @@ export class SyncConnection {
     }
   }
 
+  /**
+   * Catches every subscription up from the last sequence number sent on it: after the bus was
+   * away, operations applied on other nodes never arrived as live ones.
+   */
+  resync(): void {
+    const writer = this.#writer;
+    if (!writer || this.#closed) return;
+    for (const [namespace, subscription] of this.#subscriptions) {
+      // One still catching up reads the log after the outage anyway.
+      if (!subscription.pending) void this.#subscribe(writer, namespace, subscription.seq);
+    }
+  }
+
   notify(event: SyncSessionEvent): void {
     this.#send(event);
   }

@@ -34,6 +34,10 @@ export class SyncHub {
         for (const connection of this.#connectionsOf(e.user_id)) connection.deliver(operation);
       }),
       bus.subscribe('session.expired', (e) => this.#endSession(e.user_id, e.session_id, 'session_expired')),
+      // Operations other nodes applied while the bus was away never came: read them.
+      bus.onResume(() => {
+        for (const connection of this.#all()) connection.resync();
+      }),
     );
     for (const name of SESSION_EVENT_NAMES) this.#unsubscribe.push(this.#forward(bus, name));
   }
@@ -72,12 +76,14 @@ export class SyncHub {
     this.#heartbeat.unref();
   }
 
-  /** Closes every socket with 1001 (going away) and stops listening: the server is shutting down. */
+  /**
+   * Closes every socket with 1012 (service restart: reconnect elsewhere and catch up) and stops
+   * listening: this node is shutting down.
+   */
   close(): void {
     clearInterval(this.#heartbeat);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    for (const connection of [...this.#byUser.values()].flatMap((set) => [...set]))
-      connection.end('going_away');
+    for (const connection of this.#all()) connection.end('service_restart');
   }
 
   #forward(bus: EventBus, name: SessionEventName): () => void {
@@ -89,6 +95,10 @@ export class SyncHub {
       if (name === 'session.revoked')
         this.#endSession(payload.user_id, payload.session_id, 'session_revoked');
     });
+  }
+
+  #all(): SyncConnection[] {
+    return [...this.#byUser.values()].flatMap((set) => [...set]);
   }
 
   #connectionsOf(userId: string): SyncConnection[] {
