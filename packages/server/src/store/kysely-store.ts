@@ -7,6 +7,7 @@ import {
   stateDocumentSize,
 } from '@sessiond/protocol';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { Dialect } from './migrations.js';
 import type {
   DeviceRecord,
   LogRecord,
@@ -58,11 +59,13 @@ class Rollback<T> {
 export class KyselySessionStore implements SessionStore {
   readonly #db: Kysely<Database>;
   readonly #transact: Transact;
+  readonly #dialect: Dialect;
 
   /** Every write goes through `transact`, which decides how (and how many) commits happen. */
-  constructor(db: Kysely<Database>, transact: Transact) {
+  constructor(db: Kysely<Database>, transact: Transact, dialect: Dialect) {
     this.#db = db;
     this.#transact = transact;
+    this.#dialect = dialect;
   }
 
   /**
@@ -70,7 +73,7 @@ export class KyselySessionStore implements SessionStore {
    * share this connection and its group commit.
    */
   get database(): StoreDatabase {
-    return { db: this.#db, transact: this.#transact };
+    return { db: this.#db, transact: this.#transact, dialect: this.#dialect };
   }
 
   async createUser(user: UserRecord): Promise<void> {

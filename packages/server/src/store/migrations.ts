@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -209,6 +209,39 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       async up(db: Kysely<unknown>): Promise<void> {
         // The time step of the last TOTP code accepted: a code is good once (RFC 6238 §5.2).
         await db.schema.alterTable('users').addColumn('totp_last_step', 'bigint').execute();
+      },
+    },
+    '0006_several_nodes': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Webhooks read the log as their outbox. On PostgreSQL ids are taken before commit, so a
+        // lower id can commit after a higher one has been read: each row also records its
+        // transaction id, and the log is read in (tx_id, id) order only below the oldest running
+        // transaction, a prefix no commit can change any more (decision 012). A constant default
+        // first (no table rewrite; older rows sort first), then the per-row one.
+        await db.schema
+          .alterTable('session_logs')
+          .addColumn('tx_id', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        if (dialect === 'postgres') {
+          await sql`ALTER TABLE session_logs ALTER COLUMN tx_id SET DEFAULT (pg_current_xact_id()::text::bigint)`.execute(
+            db,
+          );
+        }
+        await db.schema
+          .createIndex('session_logs_tx_idx')
+          .on('session_logs')
+          .columns(['tx_id', 'id'])
+          .execute();
+        await db.schema
+          .alterTable('webhook_cursors')
+          .addColumn('last_tx_id', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // One node at a time delivers an endpoint's webhooks: the one holding its lease.
+        await db.schema.alterTable('webhook_cursors').addColumn('leased_by', 'text').execute();
+        await db.schema
+          .alterTable('webhook_cursors')
+          .addColumn('leased_until', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
       },
     },
   };

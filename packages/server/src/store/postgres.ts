@@ -50,5 +50,5 @@ export async function openPostgresStore(
     await db.destroy();
     throw error;
   }
-  return new KyselySessionStore(db, transactionPerWork(db));
+  return new KyselySessionStore(db, transactionPerWork(db), 'postgres');
 }

@@ -86,7 +86,7 @@ export function toRefreshToken(row: Selectable<Database['refreshTokens']>): Refr
   };
 }
 
-export function fromLogEntry(entry: NewLogEntry): Omit<Database['sessionLogs'], 'id'> {
+export function fromLogEntry(entry: NewLogEntry): Omit<Database['sessionLogs'], 'id' | 'txId'> {
   return {
     userId: entry.userId,
     sessionId: entry.sessionId ?? null,

@@ -17,7 +17,12 @@ export interface Database {
   adminKeys: { id: string; keyHash: string; name: string; createdAt: number };
   webhookCursors: {
     endpoint: string;
+    /** Position in the log: (transaction id, log id) of the last row handled (decision 012). */
+    lastTxId: Generated<number>;
     lastLogId: number;
+    /** The node delivering this endpoint's webhooks, until `leasedUntil` (ms). */
+    leasedBy: string | null;
+    leasedUntil: Generated<number>;
     attempts: Generated<number>;
     nextAttemptAt: Generated<number>;
     lastError: string | null;
@@ -79,6 +84,8 @@ export interface Database {
     actor: string | null;
     detail: string | null;
     createdAt: number;
+    /** PostgreSQL: the writing transaction's id (webhook order); 0 on SQLite and for older rows. */
+    txId: Generated<number>;
   };
   stateDocuments: {
     userId: string;

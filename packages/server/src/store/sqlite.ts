@@ -26,5 +26,5 @@ export async function openSQLiteStore(file: string): Promise<KyselySessionStore>
     plugins: [new CamelCasePlugin()],
   });
   await migrateToLatest(db, 'sqlite');
-  return new KyselySessionStore(db, new GroupCommit(db, database).transact);
+  return new KyselySessionStore(db, new GroupCommit(db, database).transact, 'sqlite');
 }

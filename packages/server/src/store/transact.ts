@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Dialect } from './migrations.js';
 import type { Database } from './schema.js';
 
 export type TransactionWork<T> = (trx: Transaction<Database>) => Promise<T>;
@@ -14,5 +15,7 @@ export function transactionPerWork(db: Kysely<Database>): Transact {
 /** A database as the stores see it: reads go to `db`, every write through `transact`. */
 export interface StoreDatabase {
   readonly db: Kysely<Database>;
+  /** For the few queries that must differ (webhook order on PostgreSQL); domain code never asks. */
+  readonly dialect: Dialect;
   readonly transact: Transact;
 }

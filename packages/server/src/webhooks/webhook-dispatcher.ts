@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EventName } from '@sessiond/protocol';
 import type { EventBus } from '../bus/event-bus.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -40,6 +41,12 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
 }
 
+/**
+ * How long a node may deliver an endpoint's webhooks without renewing its lease (it renews
+ * before every send). A node that dies holding it is replaced after this long.
+ */
+const LEASE_MS = 30_000;
+
 /** Bus events whose audit rows are webhooks: each wakes the dispatcher. */
 const WAKING_EVENTS: readonly EventName[] = [
   'session.created',
@@ -69,6 +76,8 @@ export class WebhookDispatcher {
   #workers: Promise<void>[] = [];
   #unsubscribe: Array<() => void> = [];
   #log: WebhookLog | undefined;
+  /** This dispatcher's name on the delivery leases. */
+  readonly #node = randomUUID();
 
   constructor(options: WebhookDispatcherOptions) {
     if (options.endpoints.length > 0 && !options.sender) {
@@ -103,6 +112,12 @@ export class WebhookDispatcher {
     this.#unsubscribe = [];
     this.wake();
     await Promise.all(this.#workers);
+    // Another node may take over at once rather than when the lease runs out.
+    await Promise.all(
+      this.#options.endpoints.map((endpoint) =>
+        this.#options.store.release(endpoint, this.#node).catch(() => undefined),
+      ),
+    );
   }
 
   /** Makes every worker look at the log now (new rows, or a retry whose time has come). */
@@ -143,19 +158,23 @@ export class WebhookDispatcher {
     }
     const now = clock.now();
     if (cursor.nextAttemptAt > now) return Math.min(cursor.nextAttemptAt - now, this.#pollMs);
-    const rows = await store.logsAfter(cursor.lastLogId, this.#batchSize);
+    // Another node delivers this endpoint while its lease lasts; this one stands by.
+    if (!(await this.#holdLease(endpoint))) return this.#pollMs;
+    const rows = await store.logsAfter(cursor.position, this.#batchSize);
     /** Where the stored cursor is. */
-    let position = cursor.lastLogId;
+    let position = cursor.position;
     /** The last row handled: delivered, or passed over as no webhook. */
     let handled = position;
     let headAttempts = cursor.attempts;
-    for (const row of rows) {
+    for (const { position: rowPosition, log: row } of rows) {
       if (this.#stopping.signal.aborted) break;
       const message = await webhookMessageFor(row, lookups);
       if (!message) {
-        handled = row.id;
+        handled = rowPosition;
         continue;
       }
+      // A send can take up to its timeout: renew first, so no other node starts the same row.
+      if (!(await this.#holdLease(endpoint))) break;
       const result = await sender!.send(endpoint, message, this.#stopping.signal);
       if (!result.ok) {
         if (handled !== position && (await store.advance(endpoint, position, handled))) position = handled;
@@ -188,12 +207,16 @@ export class WebhookDispatcher {
         );
       }
       // Compare-and-set: if the cursor moved under us, start again from where it is.
-      if (!(await store.advance(endpoint, position, row.id))) return 0;
-      position = handled = row.id;
+      if (!(await store.advance(endpoint, position, rowPosition))) return 0;
+      position = handled = rowPosition;
       headAttempts = 0;
     }
     if (handled !== position) await store.advance(endpoint, position, handled);
     return rows.length === this.#batchSize ? 0 : this.#pollMs;
+  }
+
+  #holdLease(endpoint: string): Promise<boolean> {
+    return this.#options.store.lease(endpoint, this.#node, this.#options.clock.now(), LEASE_MS);
   }
 
   #sleep(endpoint: string, ms: number): Promise<void> {

@@ -1,13 +1,30 @@
 import type { LogAction } from '@sessiond/protocol';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { LogRecord } from '../store/records.js';
 import { toLog } from '../store/row-mappers.js';
+import type { Database } from '../store/schema.js';
 import type { StoreDatabase } from '../store/transact.js';
+
+/**
+ * A place in the log: (transaction id, log id). Rows are read in that order; on SQLite the
+ * transaction id is always 0, so it is plain id order there.
+ */
+export interface LogPosition {
+  txId: number;
+  logId: number;
+}
+
+/** A log row and its position. */
+export interface PositionedLog {
+  position: LogPosition;
+  log: LogRecord;
+}
 
 /** Where one endpoint stands in the audit log, and how its retries stand. */
 export interface WebhookCursor {
   endpoint: string;
   /** The last log row delivered (or passed over as not a webhook event). */
-  lastLogId: number;
+  position: LogPosition;
   /** Failed attempts at the row after `lastLogId`; 0 when the last attempt succeeded. */
   attempts: number;
   /** No attempt before this time (ms); 0 means at once. */
@@ -17,9 +34,11 @@ export interface WebhookCursor {
 
 /**
  * The webhook outbox: the audit log (`session_logs`), whose rows commit in the same transaction
- * as the change they record, read in id order, and one cursor per endpoint (`webhook_cursors`).
- * Ids are read as commit order: true on SQLite, where one process writes (decision 009 says what
- * PostgreSQL would need).
+ * as the change they record, and one cursor per endpoint (`webhook_cursors`). On SQLite one
+ * process writes and ids follow commit order. On PostgreSQL they do not (ids are drawn before
+ * commit): rows are read in (transaction id, id) order and only from transactions older than
+ * every running one, a prefix of the log no later commit can add to (docs/decisions/012).
+ * Several nodes share the cursors; a lease says which one delivers an endpoint's webhooks.
  */
 export class WebhookStore {
   constructor(private readonly database: StoreDatabase) {}
@@ -34,12 +53,18 @@ export class WebhookStore {
     await this.database.transact(async (trx) => {
       const newest = await trx
         .selectFrom('sessionLogs')
-        .select((eb) => eb.fn.max('id').as('id'))
+        .select(['txId', 'id'])
+        .orderBy('txId', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
         .executeTakeFirst();
+      const lastTxId = Number(newest?.txId ?? 0);
       const lastLogId = Number(newest?.id ?? 0);
       await trx
         .insertInto('webhookCursors')
-        .values(endpoints.map((endpoint) => ({ endpoint, lastLogId, lastError: null })))
+        .values(
+          endpoints.map((endpoint) => ({ endpoint, lastTxId, lastLogId, lastError: null, leasedBy: null })),
+        )
         .onConflict((conflict) => conflict.column('endpoint').doNothing())
         .execute();
     });
@@ -54,36 +79,73 @@ export class WebhookStore {
     if (!row) return undefined;
     return {
       endpoint: row.endpoint,
-      lastLogId: Number(row.lastLogId),
+      position: { txId: Number(row.lastTxId), logId: Number(row.lastLogId) },
       attempts: Number(row.attempts),
       nextAttemptAt: Number(row.nextAttemptAt),
       lastError: row.lastError,
     };
   }
 
-  /** Up to `limit` log rows after `afterId`, oldest first. */
-  async logsAfter(afterId: number, limit: number): Promise<LogRecord[]> {
-    const rows = await this.database.db
-      .selectFrom('sessionLogs')
-      .selectAll()
-      .where('id', '>', afterId)
-      .orderBy('id', 'asc')
-      .limit(limit)
-      .execute();
-    return rows.map(toLog);
-  }
-
   /**
-   * Moves an endpoint's cursor from `fromLogId` to `toLogId` and clears its retry state.
-   * Compare-and-set: false (and nothing changed) if the cursor is no longer at `fromLogId`.
+   * Takes or renews the endpoint's delivery lease for `node` until `now + ttlMs`: true when this
+   * node holds it (it had it, or the holder's lease ran out: that node is gone or stuck).
    */
-  async advance(endpoint: string, fromLogId: number, toLogId: number): Promise<boolean> {
+  async lease(endpoint: string, node: string, now: number, ttlMs: number): Promise<boolean> {
     const result = await this.database.transact((trx) =>
       trx
         .updateTable('webhookCursors')
-        .set({ lastLogId: toLogId, attempts: 0, nextAttemptAt: 0, lastError: null })
+        .set({ leasedBy: node, leasedUntil: now + ttlMs })
         .where('endpoint', '=', endpoint)
-        .where('lastLogId', '=', fromLogId)
+        .where((eb) => eb.or([eb('leasedBy', '=', node), eb('leasedUntil', '<=', now)]))
+        .executeTakeFirst(),
+    );
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Gives the lease up (shutdown), so another node takes over at once. */
+  async release(endpoint: string, node: string): Promise<void> {
+    await this.database.transact((trx) =>
+      trx
+        .updateTable('webhookCursors')
+        .set({ leasedBy: null, leasedUntil: 0 })
+        .where('endpoint', '=', endpoint)
+        .where('leasedBy', '=', node)
+        .execute(),
+    );
+  }
+
+  /** Up to `limit` settled log rows after `after`, in log order. */
+  async logsAfter(after: LogPosition, limit: number): Promise<PositionedLog[]> {
+    let query = this.database.db
+      .selectFrom('sessionLogs')
+      .selectAll()
+      .where((eb) => afterPosition(eb, after))
+      .orderBy('txId', 'asc')
+      .orderBy('id', 'asc')
+      .limit(limit);
+    if (this.database.dialect === 'postgres') {
+      // Only transactions older than every running one: their rows are all there is to see.
+      query = query.where('txId', '<', sql<number>`pg_snapshot_xmin(pg_current_snapshot())::text::bigint`);
+    }
+    const rows = await query.execute();
+    return rows.map((row) => ({
+      position: { txId: Number(row.txId), logId: Number(row.id) },
+      log: toLog(row),
+    }));
+  }
+
+  /**
+   * Moves an endpoint's cursor from `from` to `to` and clears its retry state. Compare-and-set:
+   * false (and nothing changed) if the cursor is no longer at `from`.
+   */
+  async advance(endpoint: string, from: LogPosition, to: LogPosition): Promise<boolean> {
+    const result = await this.database.transact((trx) =>
+      trx
+        .updateTable('webhookCursors')
+        .set({ lastTxId: to.txId, lastLogId: to.logId, attempts: 0, nextAttemptAt: 0, lastError: null })
+        .where('endpoint', '=', endpoint)
+        .where('lastTxId', '=', from.txId)
+        .where('lastLogId', '=', from.logId)
         .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows) === 1;
@@ -92,7 +154,7 @@ export class WebhookStore {
   /** Records a failed attempt at the row after the cursor, and when to try again. */
   async recordFailure(
     endpoint: string,
-    atLogId: number,
+    at: LogPosition,
     failure: { attempts: number; nextAttemptAt: number; error: string },
   ): Promise<void> {
     await this.database.transact((trx) =>
@@ -100,7 +162,8 @@ export class WebhookStore {
         .updateTable('webhookCursors')
         .set({ attempts: failure.attempts, nextAttemptAt: failure.nextAttemptAt, lastError: failure.error })
         .where('endpoint', '=', endpoint)
-        .where('lastLogId', '=', atLogId)
+        .where('lastTxId', '=', at.txId)
+        .where('lastLogId', '=', at.logId)
         .execute(),
     );
   }
@@ -113,16 +176,25 @@ export class WebhookStore {
     if (endpoints.length === 0) return 0;
     const furthest = await this.database.db
       .selectFrom('webhookCursors')
-      .select((eb) => eb.fn.min('lastLogId').as('id'))
+      .select(['lastTxId', 'lastLogId'])
       .where('endpoint', 'in', endpoints)
+      .orderBy('lastTxId', 'asc')
+      .orderBy('lastLogId', 'asc')
+      .limit(1)
       .executeTakeFirst();
-    if (furthest?.id === null || furthest?.id === undefined) return 0;
+    if (!furthest) return 0;
+    const after = { txId: Number(furthest.lastTxId), logId: Number(furthest.lastLogId) };
     const pending = await this.database.db
       .selectFrom('sessionLogs')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('id', '>', Number(furthest.id))
+      .where((eb) => afterPosition(eb, after))
       .where('action', 'in', actions)
       .executeTakeFirstOrThrow();
     return Number(pending.n);
   }
+}
+
+/** Rows after `after` in (tx_id, id) order: a row-value comparison both dialects serve from one index. */
+function afterPosition(_eb: ExpressionBuilder<Database, 'sessionLogs'>, after: LogPosition) {
+  return sql<boolean>`(tx_id, id) > (${after.txId}, ${after.logId})`;
 }
