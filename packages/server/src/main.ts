@@ -51,6 +51,10 @@ async function shutDown(app: FastifyInstance, signal: string, graceSeconds: numb
     app.server.closeAllConnections();
   }, graceSeconds * 1000);
   cut.unref();
+  // Closing only cuts the kept-alive connections idle at that moment; one busy then goes idle
+  // once its response is sent, and would hold the close open until the grace period ends.
+  const sweepIdle = setInterval(() => app.server.closeIdleConnections(), 100);
+  sweepIdle.unref();
   try {
     await app.close();
     app.log.info('shut down');

@@ -239,7 +239,9 @@ describe('lifecycle events reach the endpoint, signed', () => {
     expect(new Webhook(SECRET).verify(message!.raw, headers)).toEqual(message!.body);
     const otherSecret = `whsec_${randomBytes(32).toString('base64')}`;
     expect(() => new Webhook(otherSecret).verify(message!.raw, headers)).toThrow(WebhookVerificationError);
-    const tampered = message!.raw.replace(grant.session.id, grant.session.id.replace(/.$/, '0'));
+    // A different last character (an id ending in 0 would make replacing it with 0 a no-op).
+    const altered = grant.session.id.replace(/.$/, (last) => (last === '0' ? '1' : '0'));
+    const tampered = message!.raw.replace(grant.session.id, altered);
     expect(tampered).not.toBe(message!.raw);
     expect(() => new Webhook(SECRET).verify(tampered, headers)).toThrow(WebhookVerificationError);
     expect(() =>
