@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+/**
+ * A redis-server child of the cluster's own, on a fixed loopback port, so a test can stop it (an
+ * outage) and start it again on the same port. The shared test Redis (SESSIOND_TEST_REDIS_URL) is
+ * never touched.
+ */
+export class RedisProcess {
+  #child: ChildProcess | undefined;
+  #output = '';
+
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.#child !== undefined;
+  }
+
+  /** Everything redis-server printed, across restarts (for failure messages). */
+  get output(): string {
+    return this.#output;
+  }
+
+  async start(): Promise<void> {
+    if (this.#child) throw new Error('redis-server is already running');
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.#child = child;
+    const started = this.#output.length;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.#output += chunk;
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.#output += chunk;
+    });
+    child.once('exit', () => {
+      if (this.#child === child) this.#child = undefined;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('redis-server not ready within 10 s')), 10_000);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        reject(new Error(`${error.message}\n${this.#output.slice(started)}`));
+      };
+      const look = (): void => {
+        if (this.#output.includes('Ready to accept connections', started)) {
+          clearTimeout(timer);
+          child.stdout?.off('data', look);
+          resolve();
+        }
+      };
+      child.stdout?.on('data', look);
+      child.once('error', fail);
+      child.once('exit', (code) => fail(new Error(`redis-server exited (${code})`)));
+    });
+  }
+
+  /** A crash: SIGKILL, nothing flushed, every connection reset. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
