@@ -1,8 +1,11 @@
 export { PASSWORD_HASH_PARAMS } from './accounts/password.js';
 export { type BuildAppOptions, buildApp } from './app.js';
 export { type EventBus, InProcessBus } from './bus/event-bus.js';
+export { RedisBus } from './bus/redis-bus.js';
 export { type Clock, systemClock } from './clock.js';
 export { type Config, ConfigError, loadConfig } from './config.js';
 export { SessiondError } from './errors.js';
+export { openStore } from './store/open-store.js';
+export { openPostgresStore } from './store/postgres.js';
 export type { SessionStore } from './store/session-store.js';
 export { openSQLiteStore } from './store/sqlite.js';
