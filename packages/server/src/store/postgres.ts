@@ -36,7 +36,13 @@ export async function openPostgresStore(
   url: string,
   options: PostgresOptions = {},
 ): Promise<KyselySessionStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
+  // A database that drops packets must fail requests (and /readyz) in seconds, not hang them.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    types,
+  });
   // An idle client losing its connection (a database restart) must not crash the process; the
   // pool replaces it and the next query reports the failure to its caller.
   pool.on('error', () => {});

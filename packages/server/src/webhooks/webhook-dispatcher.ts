@@ -37,15 +37,18 @@ export interface WebhookDispatcherOptions {
   pollIntervalMs?: number;
   /** Log rows read per query. Default 100. */
   batchSize?: number;
+  /** One send's timeout: a lease must outlast it. Default 10 s. */
+  sendTimeoutMs?: number;
   /** Jitter source; default Math.random. */
   random?: () => number;
 }
 
 /**
- * How long a node may deliver an endpoint's webhooks without renewing its lease (it renews
- * before every send). A node that dies holding it is replaced after this long.
+ * How long past one send's timeout a node may deliver an endpoint's webhooks without renewing
+ * its lease (it renews before every send, so a send can never outlast it). A node that dies
+ * holding it is replaced after the lease runs out.
  */
-const LEASE_MS = 30_000;
+const LEASE_MARGIN_MS = 30_000;
 
 /** Bus events whose audit rows are webhooks: each wakes the dispatcher. */
 const WAKING_EVENTS: readonly EventName[] = [
@@ -216,7 +219,12 @@ export class WebhookDispatcher {
   }
 
   #holdLease(endpoint: string): Promise<boolean> {
-    return this.#options.store.lease(endpoint, this.#node, this.#options.clock.now(), LEASE_MS);
+    return this.#options.store.lease(
+      endpoint,
+      this.#node,
+      this.#options.clock.now(),
+      (this.#options.sendTimeoutMs ?? 10_000) + LEASE_MARGIN_MS,
+    );
   }
 
   #sleep(endpoint: string, ms: number): Promise<void> {
@@ -253,6 +261,7 @@ export function webhookDispatcherFrom(input: {
     lookups: { cartHasItems: (userId) => cartHasItems(store, userId) },
     clock: input.clock,
     bus: input.bus,
+    sendTimeoutMs: config.webhookTimeoutMs,
     retry: {
       baseMs: config.webhookRetryBaseSeconds * 1000,
       maxMs: config.webhookRetryMaxSeconds * 1000,
