@@ -58,3 +58,17 @@ export const SYNC_OPS_RATIO_GOALS: readonly RatioGoal[] = [
 
 /** Row 11 (admin API on a million-row log): the p99 ceiling of each request, in milliseconds. */
 export const ADMIN_LATENCY_GOAL_MS = 100;
+
+/**
+ * Row 12 (refresh on 1, 2 and 3 nodes sharing PostgreSQL): each line's req/s ÷ the one-node
+ * PostgreSQL line's, from the same run, for context. On a 2-core machine the nodes and PostgreSQL
+ * share the CPUs, so what matters is the shape (flat, or falling a little), not a goal.
+ */
+export const MULTINODE_REFRESH_RATIOS: readonly RatioGoal[] = [
+  { sessiondId: 'nodes-sqlite-1', peerId: 'nodes-pg-1', atLeast: undefined },
+  { sessiondId: 'nodes-pg-2', peerId: 'nodes-pg-1', atLeast: undefined },
+  { sessiondId: 'nodes-pg-3', peerId: 'nodes-pg-1', atLeast: undefined },
+];
+
+/** Row 13 (device to device across two nodes, through Redis): the product spec's p99 ceiling, in ms. */
+export const MULTINODE_LATENCY_GOAL_MS = SYNC_LATENCY_GOAL_MS.below;

@@ -5,6 +5,8 @@ import type { ClientRows } from './client-rows/client-row.js';
 import { checkLatencies, checkRatios, type LatencyCheck, type RatioCheck } from './comparisons.js';
 import type { BenchSelection } from './config.js';
 import { RATIO_GOALS, VERIFY_RATIO_GOALS } from './goals.js';
+import { multinodeWarnings, renderMultinodeTable } from './multinode-rows/multinode-report.js';
+import type { MultinodeRows } from './multinode-rows/multinode-row.js';
 import { ratioCell, ratioGoalCell, verdict } from './ratio-cells.js';
 import { renderSyncTable, syncWarnings } from './sync-rows/sync-report.js';
 import type { SyncRows } from './sync-rows/sync-row.js';
@@ -25,7 +27,7 @@ export interface BenchMeta {
   warmupSeconds: number;
   durationSeconds: number;
   runs: number;
-  /** BENCH_ONLY: `sync` runs rows 9 and 10 alone, `admin` row 11 alone. */
+  /** BENCH_ONLY: `sync` runs rows 9 and 10 alone, `admin` row 11 alone, `multinode` rows 12 and 13. */
   only: BenchSelection;
   passwordHashParams: PasswordHashParams;
 }
@@ -45,6 +47,8 @@ export interface BenchReport {
   sync: SyncRows | null;
   /** Row 11, the admin API on a million-row log; null when not selected. */
   admin: AdminRows | null;
+  /** Rows 12 and 13, several nodes on one PostgreSQL and Redis; null when not selected. */
+  multinode: MultinodeRows | null;
   /** Servers that could not be started, so their rows are missing. */
   serverFailures: Array<{ server: string; error: string }>;
 }
@@ -61,6 +65,7 @@ export function buildReport(
   client: ClientRows | null,
   sync: SyncRows | null,
   admin: AdminRows | null,
+  multinode: MultinodeRows | null,
   serverFailures: BenchReport['serverFailures'],
 ): BenchReport {
   // Stable sort: within a row, sessiond (started first) leads, then its peers.
@@ -79,6 +84,7 @@ export function buildReport(
     client,
     sync,
     admin,
+    multinode,
     serverFailures,
   };
 }
@@ -143,12 +149,18 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.sync !== null) lines.push(...renderSyncTable(report.sync, meta));
   if (report.admin !== null)
     lines.push(...(report.sync !== null ? [''] : []), ...renderAdminTable(report.admin));
+  if (report.multinode !== null)
+    lines.push(
+      ...(report.sync !== null || report.admin !== null ? [''] : []),
+      ...renderMultinodeTable(report.multinode, meta),
+    );
   const warningLines = [
     ...warnings(report),
     ...(report.verify === null ? [] : verifyWarnings(report.verify, report.verifyRatios)),
     ...(report.client === null ? [] : clientWarnings(report.client)),
     ...(report.sync === null ? [] : syncWarnings(report.sync)),
     ...(report.admin === null ? [] : adminWarnings(report.admin)),
+    ...(report.multinode === null ? [] : multinodeWarnings(report.multinode)),
   ];
   if (warningLines.length > 0) lines.push('', ...warningLines);
   return `${lines.join('\n')}\n`;
@@ -157,6 +169,7 @@ export function renderMarkdown(report: BenchReport): string {
 const ONLY_ROWS: Readonly<Record<Exclude<BenchSelection, 'all'>, string>> = {
   sync: 'rows 9 and 10',
   admin: 'row 11',
+  multinode: 'rows 12 and 13',
 };
 
 function machineLine(meta: BenchMeta): string {

@@ -7,15 +7,16 @@
 import { resolve } from 'node:path';
 import { adminRowsFailed } from './admin-rows/admin-row.js';
 import { measureAdminRows } from './admin-rows/run-admin-rows.js';
-import type { RunSample } from './autocannon-runner.js';
 import { closeAll, installExitHandlers } from './cleanup.js';
 import type { ClientRows } from './client-rows/client-row.js';
 import { measureClientRows } from './client-rows/run-client-rows.js';
 import type { BenchConfig } from './config.js';
 import { loadConfig } from './config.js';
+import { measureInterleaved } from './interleaved-rounds.js';
 import { errorMessage, log } from './log.js';
 import { describeMachine } from './machine.js';
-import { measureOnce } from './measure.js';
+import { multinodeRowsFailed } from './multinode-rows/multinode-row.js';
+import { measureMultinodeRows } from './multinode-rows/run-multinode-rows.js';
 import { buildReport, renderMarkdown } from './report.js';
 import { writeResults } from './results-files.js';
 import { measureSyncRows } from './sync-rows/run-sync-rows.js';
@@ -67,12 +68,6 @@ function serverStarters(
   ];
 }
 
-interface Measurements {
-  warmup: RunSample | null;
-  runs: RunSample[];
-  failures: string[];
-}
-
 /** Rows 1 to 8: every server but the sync rows', and what was measured against them. */
 interface MainRows {
   results: TargetResult[];
@@ -97,29 +92,7 @@ async function measureMainRows(config: BenchConfig): Promise<MainRows> {
   }
 
   const targets: Target[] = servers.flatMap((server) => server.targets);
-  const measured = new Map<string, Measurements>(
-    targets.map((t) => [t.id, { warmup: null, runs: [], failures: [] }]),
-  );
-  const attempt = async (target: Target, name: string, seconds: number): Promise<RunSample | null> => {
-    try {
-      return await measureOnce(target, config, { name, seconds });
-    } catch (error) {
-      measured.get(target.id)!.failures.push(`${name}: ${errorMessage(error)}`);
-      log(`  ${target.id} ${name} failed: ${errorMessage(error)}`);
-      return null;
-    }
-  };
-
-  log(`warm-up: ${config.warmupSeconds} s per target`);
-  for (const target of targets)
-    measured.get(target.id)!.warmup = await attempt(target, 'warm-up', config.warmupSeconds);
-  for (let round = 1; round <= config.runs; round++) {
-    log(`round ${round}/${config.runs}: ${config.durationSeconds} s per target`);
-    for (const target of targets) {
-      const sample = await attempt(target, `run ${round}`, config.durationSeconds);
-      if (sample !== null) measured.get(target.id)!.runs.push(sample);
-    }
-  }
+  const measured = await measureInterleaved(targets, config);
   // Row 4 runs with no load on: the servers are idle, sessiond only feeds the revocation stream.
   const verify = await measureVerifyLoops(config, issuer.current);
   // Rows 6 to 8 likewise: sessiond only answers the client's own calls.
@@ -142,10 +115,13 @@ async function main(): Promise<number> {
     config.only === 'all'
       ? await measureMainRows(config)
       : { results: [], verify: null, client: null, serverFailures: [] };
-  // Rows 9 and 10 last, on a machine where no other server is left running.
-  const sync = config.only === 'admin' ? null : await measureSyncRows(config);
+  const selected = (rows: BenchConfig['only']): boolean => config.only === 'all' || config.only === rows;
+  // Rows 9 and 10 next, on a machine where no other server is left running.
+  const sync = selected('sync') ? await measureSyncRows(config) : null;
   // Row 11 on its own servers, after everything else has stopped.
-  const admin = config.only === 'sync' ? null : await measureAdminRows(config);
+  const admin = selected('admin') ? await measureAdminRows(config) : null;
+  // Rows 12 and 13 last: their own PostgreSQL, Redis and nodes, started and stopped around them.
+  const multinode = selected('multinode') ? await measureMultinodeRows(config) : null;
 
   const machine = describeMachine(resolve(config.benchDir, '..'));
   const report = buildReport(
@@ -164,6 +140,7 @@ async function main(): Promise<number> {
     earlier.client,
     sync,
     admin,
+    multinode,
     earlier.serverFailures,
   );
   const markdown = renderMarkdown(report);
@@ -184,7 +161,8 @@ async function main(): Promise<number> {
     (earlier.verify?.failure ?? null) !== null ||
     earlier.client?.results.some((result) => result.failure !== null) === true ||
     (sync !== null && syncRowsFailed(sync)) ||
-    (admin !== null && adminRowsFailed(admin));
+    (admin !== null && adminRowsFailed(admin)) ||
+    (multinode !== null && multinodeRowsFailed(multinode));
   return incomplete ? 1 : 0;
 }
 

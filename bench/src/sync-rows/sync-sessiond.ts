@@ -31,14 +31,18 @@ export interface SyncUser {
   sessions: SyncSession[];
 }
 
-export interface SyncNode {
-  baseURL: string;
+/** The rows' users and their sessions, signed in through one node. */
+export interface SyncUsers {
   /** ACTIVE_USERS users with two sessions each. */
   active: SyncUser[];
   /** IDLE_USERS users with one session each. */
   idle: SyncUser[];
   /** Refreshes every session: new sockets then present access tokens that cannot expire mid-row. */
   refreshAll(): Promise<void>;
+}
+
+export interface SyncNode extends SyncUsers {
+  baseURL: string;
   stop(): Promise<void>;
 }
 
@@ -59,35 +63,40 @@ export async function startSyncSessiond(config: BenchConfig): Promise<SyncNode> 
       SESSIOND_STATE_OPS_BURST: RAISED_LIMIT,
     },
   });
-  const baseURL = server.baseURL;
   try {
-    const newUser = async (name: string, sessions: number): Promise<SyncUser> => {
-      const credentials = { email: `${name}@bench.test`, password: PASSWORD };
-      await signUp(baseURL, credentials);
-      const grants: SyncSession[] = [];
-      for (let i = 0; i < sessions; i++) grants.push(asSession(await createSession(baseURL, credentials)));
-      return { name, sessions: grants };
-    };
-    const users = (prefix: string, count: number, sessions: number): Promise<SyncUser[]> =>
-      mapWithLimit(Array.from({ length: count }), SETUP_CONCURRENCY, (_, i) =>
-        newUser(`${prefix}-${i + 1}`, sessions),
-      );
-    const active = await users('sync-active', ACTIVE_USERS, 2);
-    const idle = await users('sync-idle', IDLE_USERS, 1);
-    const allSessions = [...active, ...idle].flatMap((user) => user.sessions);
-    return {
-      baseURL,
-      active,
-      idle,
-      refreshAll: async () => {
-        await mapWithLimit(allSessions, SETUP_CONCURRENCY, async (session) => {
-          Object.assign(session, asSession(await refreshSession(baseURL, session.refreshToken)));
-        });
-      },
-      stop: () => server.stop(),
-    };
+    return { baseURL: server.baseURL, ...(await seedSyncUsers(server.baseURL)), stop: () => server.stop() };
   } catch (error) {
     await server.stop();
     throw error;
   }
+}
+
+/**
+ * Signs up ACTIVE_USERS + IDLE_USERS users on the sessiond at `baseURL` and signs in their
+ * sessions (two per active user, one per idle user). Row 13 seeds its cluster through one node.
+ */
+export async function seedSyncUsers(baseURL: string): Promise<SyncUsers> {
+  const newUser = async (name: string, sessions: number): Promise<SyncUser> => {
+    const credentials = { email: `${name}@bench.test`, password: PASSWORD };
+    await signUp(baseURL, credentials);
+    const grants: SyncSession[] = [];
+    for (let i = 0; i < sessions; i++) grants.push(asSession(await createSession(baseURL, credentials)));
+    return { name, sessions: grants };
+  };
+  const users = (prefix: string, count: number, sessions: number): Promise<SyncUser[]> =>
+    mapWithLimit(Array.from({ length: count }), SETUP_CONCURRENCY, (_, i) =>
+      newUser(`${prefix}-${i + 1}`, sessions),
+    );
+  const active = await users('sync-active', ACTIVE_USERS, 2);
+  const idle = await users('sync-idle', IDLE_USERS, 1);
+  const allSessions = [...active, ...idle].flatMap((user) => user.sessions);
+  return {
+    active,
+    idle,
+    refreshAll: async () => {
+      await mapWithLimit(allSessions, SETUP_CONCURRENCY, async (session) => {
+        Object.assign(session, asSession(await refreshSession(baseURL, session.refreshToken)));
+      });
+    },
+  };
 }

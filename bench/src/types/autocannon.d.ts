@@ -20,7 +20,8 @@ declare module 'autocannon' {
   }
 
   export interface Options {
-    url: string;
+    /** Several URLs: connection i uses url[i % url.length]. */
+    url: string | string[];
     connections: number;
     duration: number;
     pipelining?: number;
