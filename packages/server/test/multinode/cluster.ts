@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { testDatabaseURL } from '../helpers/postgres.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { freePort, RESOURCE_SERVER } from '../helpers/test-server.js';
-import { RedisProcess } from './redis-process.js';
 
 /** The built server: `npm test` builds first; during development run `npx tsc -b` at the root. */
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));

@@ -9,7 +9,8 @@ import { InMemoryRateCounters } from '../../src/ratelimit/in-memory-rate-counter
 import type { RateCounters } from '../../src/ratelimit/rate-counters.js';
 import { RedisRateCounters } from '../../src/ratelimit/redis-rate-counters.js';
 import { testRedisURL } from '../helpers/postgres.js';
-import { OwnRedis, recordingLog, until } from './own-redis.js';
+import { RedisProcess } from '../helpers/redis-process.js';
+import { recordingLog, until } from './helpers.js';
 
 /** Far from the wall clock: the counters must judge time by `now` alone, never by Redis's clock. */
 const T0 = 1_800_000_000_000;
@@ -179,9 +180,9 @@ describe('RedisRateCounters', () => {
 });
 
 describe('FailoverRateCounters', () => {
-  let redis: OwnRedis;
+  let redis: RedisProcess;
   beforeEach(async () => {
-    redis = await OwnRedis.start();
+    redis = await RedisProcess.start();
   });
   afterEach(async () => {
     await redis.kill();

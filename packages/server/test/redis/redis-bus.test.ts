@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../src/bus/redis-bus.js';
 import { closeRedis, openRedis } from '../../src/lib/redis-client.js';
 import { testRedisURL } from '../helpers/postgres.js';
-import { OwnRedis, recordingLog, until } from './own-redis.js';
+import { RedisProcess } from '../helpers/redis-process.js';
+import { recordingLog, until } from './helpers.js';
 
 function loginFailed(userId: string): EventPayloads['login.failed'] {
   return { user_id: userId, session_id: null, device_id: null, at: new Date().toISOString(), ip: null };
@@ -108,7 +109,7 @@ describe('RedisBus', () => {
   });
 
   it('fails to connect with a clear error that never shows the password', async () => {
-    const unused = await OwnRedis.start();
+    const unused = await RedisProcess.start();
     await unused.kill();
     const log = recordingLog();
     const url = `redis://sessiond:hunter2@127.0.0.1:${unused.port}`;
@@ -120,7 +121,7 @@ describe('RedisBus', () => {
   });
 
   it('survives an outage: local delivery goes on, publishes are dropped, onResume fires on return', async () => {
-    const redis = await OwnRedis.start();
+    const redis = await RedisProcess.start();
     cleanups.push(() => redis.kill());
     const logA = recordingLog();
     const channel = `test:${randomUUID()}`;

@@ -1,16 +1,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { freePort } from './test-server.js';
 
 /**
- * A redis-server child of the cluster's own, on a fixed loopback port, so a test can stop it (an
- * outage) and start it again on the same port. The shared test Redis (SESSIOND_TEST_REDIS_URL) is
- * never touched.
+ * A redis-server child of a test's own, on a loopback port of its own, so the test can kill it
+ * (an outage) and start it again on the same port. The shared test Redis
+ * (SESSIOND_TEST_REDIS_URL) is never touched.
  */
 export class RedisProcess {
   #child: ChildProcess | undefined;
   #output = '';
 
+  /** A process to start later: `start()` on `port` (the cluster gives its nodes the URL first). */
   constructor(readonly port: number) {}
+
+  /** Started on a free port. */
+  static async start(): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort());
+    await redis.start();
+    return redis;
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
