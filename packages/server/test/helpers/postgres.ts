@@ -39,39 +39,33 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
+/** Runs SQL on its own short connection to `url` (default: the test server), and answers its rows. */
+export async function queryOnce<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  text: string,
+  values?: unknown[],
+  url: string = testDatabaseURL(),
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** A fresh, empty schema on the test PostgreSQL: cheap isolation for each server or store. */
 export async function createTestSchema(): Promise<TestSchema> {
-  const base = testDatabaseURL();
   const name = `t_${randomBytes(8).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE SCHEMA ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(base);
+  await queryOnce(`CREATE SCHEMA ${name}`);
+  const url = new URL(testDatabaseURL());
   url.searchParams.set('options', `-c search_path=${name}`);
   return {
     url: url.toString(),
     name,
-    async query(text, values) {
-      const client = new pg.Client({ connectionString: url.toString() });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows;
-      } finally {
-        await client.end();
-      }
-    },
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-      } finally {
-        await client.end();
-      }
+    query: (text, values) => queryOnce(text, values, url.toString()),
+    drop: async () => {
+      await queryOnce(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
     },
   };
 }

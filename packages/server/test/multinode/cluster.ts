@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { testDatabaseURL } from '../helpers/postgres.js';
+import { queryOnce, testDatabaseURL } from '../helpers/postgres.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { freePort, RESOURCE_SERVER } from '../helpers/test-server.js';
 
@@ -193,16 +193,9 @@ export interface Cluster {
 export async function startCluster(
   options: { nodes?: number; env?: Record<string, string> } = {},
 ): Promise<Cluster> {
-  const base = testDatabaseURL();
   const name = `sessiond_mn_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const databaseURL = new URL(base);
+  await queryOnce(`CREATE DATABASE ${name}`);
+  const databaseURL = new URL(testDatabaseURL());
   databaseURL.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: databaseURL.toString(), max: 2 });
   pool.on('error', () => {});
@@ -225,13 +218,7 @@ export async function startCluster(
       await redis.kill();
       await pool.end();
       for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-      const dropper = new pg.Client({ connectionString: base });
-      await dropper.connect();
-      try {
-        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await dropper.end();
-      }
+      await queryOnce(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 
