@@ -6,6 +6,7 @@ import type { EventBus } from './bus/event-bus.js';
 import { type OpenedBus, openBus } from './bus/open-bus.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { SessiondError } from './errors.js';
 import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
@@ -72,7 +73,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // While closing, new requests are refused by our onRequest hook below, in the {error,
+    // message} contract; Fastify's own 503 body is not. Fastify still adds `Connection: close`.
+    return503OnClosing: false,
     // Closing cuts idle kept-alive connections only: requests in flight finish (main.ts bounds
     // how long). Long-lived streams and sockets are ended by the preClose hook below.
     forceCloseConnections: 'idle',
@@ -123,6 +126,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app);
+  // Shutting down: a request that still reaches this node (on a kept-alive connection) was not
+  // handled at all, so the client or load balancer can safely send it to another node.
+  let shuttingDown = false;
+  app.addHook('onRequest', async () => {
+    if (shuttingDown) {
+      throw new SessiondError('service_unavailable', 'this node is shutting down: send the request again');
+    }
+  });
   // Refresh latency and outcomes for /metrics, measured around the whole request as clients see it.
   app.addHook('onResponse', async (request, reply) => {
     if (REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {
@@ -155,6 +166,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await services.webhooks.start(app.log);
   });
   app.addHook('preClose', async () => {
+    shuttingDown = true;
     services.revocations.closeAll();
     services.syncHub.close();
     // Before onClose closes the store; a request in flight is aborted and sent again next start.
