@@ -129,10 +129,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Shutting down: a request that still reaches this node (on a kept-alive connection) was not
   // handled at all, so the client or load balancer can safely send it to another node.
   let shuttingDown = false;
-  app.addHook('onRequest', async () => {
-    if (shuttingDown) {
-      throw new SessiondError('service_unavailable', 'this node is shutting down: send the request again');
-    }
+  // A callback hook, not an async one: it runs on every request, and a promise each costs.
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (!shuttingDown) return done();
+    done(new SessiondError('service_unavailable', 'this node is shutting down: send the request again'));
   });
   // Refresh latency and outcomes for /metrics, measured around the whole request as clients see it.
   app.addHook('onResponse', async (request, reply) => {
