@@ -5,12 +5,12 @@ import { openSync, type SyncSocket } from '../helpers/sync-socket.js';
 import { type Cluster, startCluster } from './cluster.js';
 import { openRevocationStream, type RevocationSubscriber } from './event-stream.js';
 
-// Issue 7: two sessiond processes on one PostgreSQL and one Redis, as behind a load balancer.
+// Issue 7: three sessiond processes on one PostgreSQL and one Redis, as behind a load balancer.
 let cluster: Cluster;
 const sockets: SyncSocket[] = [];
 const streams: RevocationSubscriber[] = [];
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 2 });
+  cluster = await startCluster({ nodes: 3 });
 });
 afterAll(async () => {
   for (const socket of sockets) socket.close();
@@ -68,16 +68,18 @@ describe('across nodes', () => {
     expect(next.status, JSON.stringify(next.body)).toBe(200);
   });
 
-  it('a revoke on A: the next request on B is 401 session_revoked, and B’s revocation stream says so within 1 s', async () => {
-    const [a, b] = cluster.nodes;
+  it('a revoke on A: the next request on B and C is 401 session_revoked, and their revocation streams say so within 1 s', async () => {
+    const [a, b, c] = cluster.nodes;
     const victim = await signUpAndIn(a!.url, { device: { name: 'phone' } });
     const other = await signIn(a!.url, victim.email, { device: { name: 'laptop' } });
     const before = await request(b!.url, 'GET', '/api/auth/session/status', { token: victim.access_token });
     expect(before.status).toBe(200);
 
-    const stream = await openRevocationStream(b!.url);
-    streams.push(stream);
-    await stream.next('ready', undefined, 10_000);
+    const onB = await openRevocationStream(b!.url);
+    const onC = await openRevocationStream(c!.url);
+    streams.push(onB, onC);
+    await onB.next('ready', undefined, 10_000);
+    await onC.next('ready', undefined, 10_000);
     const revoke = await request(a!.url, 'POST', '/api/auth/session/revoke', {
       token: other.access_token,
       body: { session_id: victim.session.id },
@@ -86,37 +88,51 @@ describe('across nodes', () => {
     expect(revoke.status, JSON.stringify(revoke.body)).toBe(200);
     expect(revoke.body).toEqual({ session_id: victim.session.id, revoked: true });
 
-    const after = await request(b!.url, 'GET', '/api/auth/session/status', { token: victim.access_token });
-    expect(after.status).toBe(401);
-    expect(after.body).toMatchObject({ error: 'session_revoked' });
+    for (const node of [b!, c!]) {
+      const after = await request(node.url, 'GET', '/api/auth/session/status', {
+        token: victim.access_token,
+      });
+      expect(after.status, `on ${node.name}`).toBe(401);
+      expect(after.body).toMatchObject({ error: 'session_revoked' });
+    }
 
-    const event = await stream.next(
-      'revoked',
-      (e) => (JSON.parse(e.data) as { session_id: string }).session_id === victim.session.id,
-      3_000,
-    );
-    expect(event.at - answeredAt).toBeLessThan(1_000);
-    expect(JSON.parse(event.data)).toMatchObject({
-      session_id: victim.session.id,
-      user_id: victim.session.user_id,
-      reason: 'revoked',
-    });
-    // The other session is untouched, on either node.
-    const survivor = await request(b!.url, 'GET', '/api/auth/session/status', { token: other.access_token });
-    expect(survivor.status).toBe(200);
+    for (const stream of [onB, onC]) {
+      const event = await stream.next(
+        'revoked',
+        (e) => (JSON.parse(e.data) as { session_id: string }).session_id === victim.session.id,
+        3_000,
+      );
+      expect(event.at - answeredAt).toBeLessThan(1_000);
+      expect(JSON.parse(event.data)).toMatchObject({
+        session_id: victim.session.id,
+        user_id: victim.session.user_id,
+        reason: 'revoked',
+      });
+    }
+    // The other session is untouched, on every node.
+    for (const node of cluster.nodes) {
+      const survivor = await request(node.url, 'GET', '/api/auth/session/status', {
+        token: other.access_token,
+      });
+      expect(survivor.status, `on ${node.name}`).toBe(200);
+    }
   });
 
-  it('a sync operation applied on A reaches the same user’s other device subscribed on B', async () => {
-    const [a, b] = cluster.nodes;
+  it('a sync operation applied on A reaches the same user’s other devices subscribed on B and C', async () => {
+    const [a, b, c] = cluster.nodes;
     const phone = await signUpAndIn(a!.url, { device: { name: 'phone' } });
     const laptop = await signIn(b!.url, phone.email, { device: { name: 'laptop' } });
+    const tablet = await signIn(c!.url, phone.email, { device: { name: 'tablet' } });
     const laptopSocket = await openSync(b!.url, { token: laptop.access_token });
+    const tabletSocket = await openSync(c!.url, { token: tablet.access_token });
     const phoneSocket = await openSync(a!.url, { token: phone.access_token });
-    sockets.push(laptopSocket, phoneSocket);
-    await laptopSocket.next('ready');
+    sockets.push(laptopSocket, tabletSocket, phoneSocket);
     await phoneSocket.next('ready');
-    laptopSocket.send({ type: 'subscribe', namespace: 'cart', since: 0 });
-    expect(await laptopSocket.next('catch_up')).toMatchObject({ seq: 0, operations: [] });
+    for (const socket of [laptopSocket, tabletSocket]) {
+      await socket.next('ready');
+      socket.send({ type: 'subscribe', namespace: 'cart', since: 0 });
+      expect(await socket.next('catch_up')).toMatchObject({ seq: 0, operations: [] });
+    }
 
     phoneSocket.send({
       type: 'apply',
@@ -129,15 +145,17 @@ describe('across nodes', () => {
       status: 'applied',
       seq: 1,
     });
-    expect(await laptopSocket.next('op', (m) => m.client_op_id === 'phone-op-1')).toEqual({
-      type: 'op',
-      namespace: 'cart',
-      seq: 1,
-      prev_seq: 0,
-      client_op_id: 'phone-op-1',
-      device_id: phone.device.id,
-      operation: increment(2),
-    });
+    for (const socket of [laptopSocket, tabletSocket]) {
+      expect(await socket.next('op', (m) => m.client_op_id === 'phone-op-1')).toEqual({
+        type: 'op',
+        namespace: 'cart',
+        seq: 1,
+        prev_seq: 0,
+        client_op_id: 'phone-op-1',
+        device_id: phone.device.id,
+        operation: increment(2),
+      });
+    }
 
     // Over HTTP on A as well.
     const applied = await request(a!.url, 'POST', '/api/state/cart/ops', {
@@ -145,9 +163,11 @@ describe('across nodes', () => {
       body: { client_op_id: 'phone-op-2', ...increment(3) },
     });
     expect(applied.body).toMatchObject({ status: 'applied', seq: 2 });
-    expect(await laptopSocket.next('op', (m) => m.client_op_id === 'phone-op-2')).toMatchObject({
-      seq: 2,
-      prev_seq: 1,
-    });
+    for (const socket of [laptopSocket, tabletSocket]) {
+      expect(await socket.next('op', (m) => m.client_op_id === 'phone-op-2')).toMatchObject({
+        seq: 2,
+        prev_seq: 1,
+      });
+    }
   });
 });
