@@ -1,7 +1,8 @@
-import { CamelCasePlugin, Kysely, PostgresDialect } from 'kysely';
+import { CamelCasePlugin, Kysely } from 'kysely';
 import pg from 'pg';
 import { KyselySessionStore } from './kysely-store.js';
 import { migrateToLatest } from './migrate.js';
+import { OwnSchemaPostgresDialect } from './own-schema-dialect.js';
 import type { Database } from './schema.js';
 import { transactionPerWork } from './transact.js';
 
@@ -47,7 +48,7 @@ export async function openPostgresStore(
   // pool replaces it and the next query reports the failure to its caller.
   pool.on('error', () => {});
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new OwnSchemaPostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],
   });
   try {
