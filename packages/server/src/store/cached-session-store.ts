@@ -134,7 +134,7 @@ export class CachedSessionStore implements SessionStore {
   useTOTPStep: SessionStore['useTOTPStep'] = (userId, step) => this.inner.useTOTPStep(userId, step);
   listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
   listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();
-  addSigningKey: SessionStore['addSigningKey'] = (key) => this.inner.addSigningKey(key);
+  addSigningKey: SessionStore['addSigningKey'] = (key, options) => this.inner.addSigningKey(key, options);
   ping: SessionStore['ping'] = () => this.inner.ping();
   close: SessionStore['close'] = () => this.inner.close();
 

@@ -6,7 +6,7 @@ import {
   StateOperationError,
   stateDocumentSize,
 } from '@sessiond/protocol';
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import type { Dialect } from './migrations.js';
 import type {
   DeviceRecord,
@@ -634,8 +634,25 @@ export class KyselySessionStore implements SessionStore {
     return rows.map(toSigningKey);
   }
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.#transact(async (trx) => {
+  async addSigningKey(
+    key: SigningKeyRecord,
+    options: { unlessOneIsActive?: boolean } = {},
+  ): Promise<boolean> {
+    return this.#transact(async (trx) => {
+      // Two nodes rotating at once (or starting for the first time at once) would each retire
+      // what they see and add their own key: two active keys, each node signing with one the
+      // other does not know yet. PostgreSQL serialises them here; SQLite has one writer anyway.
+      if (this.#dialect === 'postgres') {
+        await sql`SELECT pg_advisory_xact_lock(hashtext('sessiond.signing_keys'))`.execute(trx);
+      }
+      if (options.unlessOneIsActive) {
+        const active = await trx
+          .selectFrom('signingKeys')
+          .select('kid')
+          .where('retiredAt', 'is', null)
+          .executeTakeFirst();
+        if (active) return false;
+      }
       await trx
         .updateTable('signingKeys')
         .set({ retiredAt: key.createdAt })
@@ -652,6 +669,7 @@ export class KyselySessionStore implements SessionStore {
           retiredAt: key.retiredAt,
         })
         .execute();
+      return true;
     });
   }
 

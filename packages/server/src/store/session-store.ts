@@ -205,8 +205,13 @@ export interface SessionStore {
   listLogs(query: { userId: string; limit: number; beforeId?: number }): Promise<LogRecord[]>;
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  /** Adds a key and marks every other unretired key retired at `key.createdAt`, atomically. */
-  addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Adds a key and marks every other unretired key retired at `key.createdAt`, atomically.
+   * Concurrent callers (other nodes) are serialised: afterwards exactly one key is active. With
+   * `unlessOneIsActive`, adds nothing when a key is already active (a first start racing
+   * another node's: both end up with the one key). Answers whether the key was added.
+   */
+  addSigningKey(key: SigningKeyRecord, options?: { unlessOneIsActive?: boolean }): Promise<boolean>;
 
   /** Live sessions right now, across users (the active-sessions gauge). */
   countLiveSessions(now: number): Promise<number>;

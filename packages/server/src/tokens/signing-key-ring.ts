@@ -54,28 +54,37 @@ export class SigningKeyRing {
     const publishForMs = (options.accessTokenTTLSeconds + options.reloadIntervalSeconds) * 1000;
     const ring = new SigningKeyRing(store, box, clock, publishForMs);
     await ring.reload();
-    if (!ring.#active) await ring.rotate();
+    if (!ring.#active) {
+      // Nodes starting together on a fresh database: one key wins, and every node signs with it.
+      await store.addSigningKey(await ring.#newKey(), { unlessOneIsActive: true });
+      await ring.reload();
+    }
     return ring;
   }
 
   /** Generates a key, makes it the signing key and retires the previous one. Returns its kid. */
   async rotate(): Promise<string> {
+    const key = await this.#newKey();
+    await this.#store.addSigningKey(key);
+    await this.reload();
+    return key.kid;
+  }
+
+  async #newKey(): Promise<SigningKeyRecord> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, {
       modulusLength: 2048,
       extractable: true,
     });
     const kid = randomUUID();
     const publicJWK = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
-    await this.#store.addSigningKey({
+    return {
       kid,
       alg: SIGNING_ALG,
       publicJWK: JSON.stringify(publicJWK),
       privateKeySealed: this.#box.seal(await exportPKCS8(privateKey)),
       createdAt: this.#clock.now(),
       retiredAt: null,
-    });
-    await this.reload();
-    return kid;
+    };
   }
 
   async reload(): Promise<void> {

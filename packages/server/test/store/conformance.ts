@@ -760,15 +760,17 @@ export function describeSessionStoreConformance(
         expect(next.map((l) => l.action)).toEqual(['refresh', 'refresh', 'login']);
       });
 
+      const signingKey = (kid: string, at: number) => ({
+        kid,
+        alg: 'RS256',
+        publicJWK: '{}',
+        privateKeySealed: 's',
+        createdAt: at,
+        retiredAt: null,
+      });
+
       it('adds a signing key and retires the previous one atomically', async () => {
-        const key = (kid: string, at: number) => ({
-          kid,
-          alg: 'RS256',
-          publicJWK: '{}',
-          privateKeySealed: 's',
-          createdAt: at,
-          retiredAt: null,
-        });
+        const key = signingKey;
         await store.addSigningKey(key('k1', T0));
         await store.addSigningKey(key('k2', T0 + 10));
         const keys = await store.listSigningKeys();
@@ -776,6 +778,34 @@ export function describeSessionStoreConformance(
           ['k1', T0 + 10],
           ['k2', null],
         ]);
+      });
+
+      it('of concurrent rotations (several nodes) exactly one key stays active', async () => {
+        await store.addSigningKey(signingKey('k0', T0));
+        const added = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.addSigningKey(signingKey(`k${i + 1}`, T0 + 10))),
+        );
+        expect(added).toEqual(Array(6).fill(true));
+        const keys = await store.listSigningKeys();
+        expect(keys).toHaveLength(7);
+        expect(keys.filter((k) => k.retiredAt === null)).toHaveLength(1);
+      });
+
+      it('of concurrent first keys (nodes starting together) exactly one is added', async () => {
+        const added = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.addSigningKey(signingKey(`first-${i}`, T0), { unlessOneIsActive: true }),
+          ),
+        );
+        expect(added.filter(Boolean)).toHaveLength(1);
+        const keys = await store.listSigningKeys();
+        expect(keys).toHaveLength(1);
+        expect(keys[0]!.retiredAt).toBeNull();
+        // With a key active, a later first start adds nothing either.
+        expect(await store.addSigningKey(signingKey('late', T0 + 5), { unlessOneIsActive: true })).toBe(
+          false,
+        );
+        expect(await store.listSigningKeys()).toHaveLength(1);
       });
     });
   });
