@@ -10,7 +10,7 @@ import type { MultinodeRows } from './multinode-rows/multinode-row.js';
 import { ratioCell, ratioGoalCell, verdict } from './ratio-cells.js';
 import { renderSyncTable, syncWarnings } from './sync-rows/sync-report.js';
 import type { SyncRows } from './sync-rows/sync-row.js';
-import type { TargetResult } from './target-result.js';
+import { type TargetResult, targetWarnings } from './target-result.js';
 import type { PasswordHashParams } from './targets/password-hash-params.js';
 import { describeHashParams } from './targets/password-hash-params.js';
 import type { RowId } from './targets/target.js';
@@ -122,20 +122,7 @@ function warnings(report: BenchReport): string[] {
   const lines: string[] = [];
   for (const failure of report.serverFailures)
     lines.push(`- ⚠ **${failure.server} did not run**: ${failure.error}`);
-  for (const result of report.results) {
-    for (const failure of result.failures) lines.push(`- ⚠ ${result.id}: a run failed: ${failure}`);
-    if (result.non2xx > 0 || result.errors > 0) {
-      const codes = new Map<string, number>();
-      for (const run of [...(result.warmup === null ? [] : [result.warmup]), ...result.runs]) {
-        for (const [code, count] of Object.entries(run.statusCodes))
-          codes.set(code, (codes.get(code) ?? 0) + count);
-      }
-      const breakdown = [...codes].map(([code, count]) => `${code}×${count}`).join(', ');
-      lines.push(
-        `- ⚠ ${result.id}: ${result.non2xx} non-2xx, ${result.errors} errors (status codes: ${breakdown})`,
-      );
-    }
-  }
+  for (const result of report.results) lines.push(...targetWarnings(result, result.id));
   return lines;
 }
 

@@ -38,3 +38,21 @@ export function summarize(
     errors: all.reduce((sum, run) => sum + run.errors, 0),
   };
 }
+
+/**
+ * The report's warnings for one target, each line prefixed with `name`: runs that could not be
+ * made, and non-2xx answers or errors with the status codes behind them (warm-up included).
+ */
+export function targetWarnings(result: TargetResult, name: string): string[] {
+  const lines = result.failures.map((failure) => `- ⚠ ${name}: a run failed: ${failure}`);
+  if (result.non2xx > 0 || result.errors > 0) {
+    const codes = new Map<string, number>();
+    for (const run of [...(result.warmup === null ? [] : [result.warmup]), ...result.runs]) {
+      for (const [code, count] of Object.entries(run.statusCodes))
+        codes.set(code, (codes.get(code) ?? 0) + count);
+    }
+    const breakdown = [...codes].map(([code, count]) => `${code}×${count}`).join(', ');
+    lines.push(`- ⚠ ${name}: ${result.non2xx} non-2xx, ${result.errors} errors (status codes: ${breakdown})`);
+  }
+  return lines;
+}

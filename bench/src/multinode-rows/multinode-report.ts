@@ -1,7 +1,7 @@
 import { verdict } from '../ratio-cells.js';
 import { ARRIVAL_TIMEOUT_MS, MEASURED_OPS, OPS_PER_SECOND, WARMUP_OPS } from '../sync-rows/device-latency.js';
 import { ACTIVE_USERS, IDLE_USERS } from '../sync-rows/sync-sessiond.js';
-import type { TargetResult } from '../target-result.js';
+import { type TargetResult, targetWarnings } from '../target-result.js';
 import { CROSS_NODE_SOCKET_COUNTS } from './cross-node-latency.js';
 import type { CrossNodeLine, MultinodeRows } from './multinode-row.js';
 import { ONE_POSTGRES_NODE } from './refresh-scaling.js';
@@ -102,20 +102,7 @@ export function multinodeWarnings(rows: MultinodeRows): string[] {
   const lines: string[] = [];
   for (const failure of rows.failures) lines.push(`- ⚠ **rows 12 and 13 did not run**: ${failure}`);
   if (rows.failures.length > 0) return lines;
-  for (const line of rows.refresh) {
-    for (const failure of line.failures) lines.push(`- ⚠ row 12 ${line.id}: a run failed: ${failure}`);
-    if (line.non2xx > 0 || line.errors > 0) {
-      const codes = new Map<string, number>();
-      for (const run of [...(line.warmup === null ? [] : [line.warmup]), ...line.runs]) {
-        for (const [code, times] of Object.entries(run.statusCodes))
-          codes.set(code, (codes.get(code) ?? 0) + times);
-      }
-      const breakdown = [...codes].map(([code, times]) => `${code}×${times}`).join(', ');
-      lines.push(
-        `- ⚠ row 12 ${line.id}: ${line.non2xx} non-2xx, ${line.errors} errors (status codes: ${breakdown})`,
-      );
-    }
-  }
+  for (const line of rows.refresh) lines.push(...targetWarnings(line, `row 12 ${line.id}`));
   for (const line of rows.latency) {
     if (line.failure !== null)
       lines.push(
