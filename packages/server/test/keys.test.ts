@@ -1,14 +1,16 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { SecretBox } from '../src/lib/crypto.js';
 import { request, signIn, signUpAndIn } from './helpers/api.js';
-import { decodeParts } from './helpers/forge.js';
+import { decodeParts, signWith } from './helpers/forge.js';
 import { suiteOnPostgres } from './helpers/postgres.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
 
@@ -71,6 +73,52 @@ describe('signing keys', () => {
     const grant = await signUpAndIn(server.url);
     expect(decodeParts(grant.access_token).header.kid).toBe(kid);
     expect((await jwks()).keys.map((k) => k.kid)).toContain(kid);
+  });
+
+  it('tokens of a key another node just added are accepted at once, however many arrive together', async () => {
+    // Reading the keys takes a while here, so the requests surely arrive while the reload runs.
+    let slowKeyReads = false;
+    const slow = await startTestServer({
+      wrapStore: (real) =>
+        new Proxy(real, {
+          get(target, key) {
+            const value = Reflect.get(target, key, target);
+            if (key === 'listSigningKeys' && slowKeyReads) {
+              return async () => {
+                await new Promise((resolve) => setTimeout(resolve, 300));
+                return target.listSigningKeys();
+              };
+            }
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+    });
+    onTestFinished(() => slow.close());
+    const grant = await signUpAndIn(slow.url);
+    // Another node rotates: its key is in the shared store, and this server has not loaded it.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const kid = randomUUID();
+    await slow.app.sessiond.store.addSigningKey({
+      kid,
+      alg: 'RS256',
+      publicJWK: JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }),
+      privateKeySealed: new SecretBox(TEST_SECRET, 'signing-keys').seal(
+        privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ),
+      createdAt: slow.clock.now(),
+      retiredAt: null,
+    });
+    const { header, payload } = decodeParts(grant.access_token);
+    const token = signWith(privateKey, { ...header, kid }, payload);
+    const statusOn = (bearer: string) =>
+      request(slow.url, 'GET', '/api/auth/session/status', { token: bearer });
+    // Its clients arrive together: one reload serves them all, none is refused meanwhile.
+    slowKeyReads = true;
+    const answers = await Promise.all(Array.from({ length: 8 }, () => statusOn(token)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    // A kid no node ever made is still refused.
+    const forged = signWith(privateKey, { ...header, kid: randomUUID() }, payload);
+    expect((await statusOn(forged)).status).toBe(401);
   });
 
   it('refuses to start with a master secret other than the one that sealed the keys', async () => {

@@ -22,6 +22,8 @@ const MAX_CACHED_TOKENS = 10_000;
  */
 export class Authenticator {
   #lastKeyReload = 0;
+  /** The reload in flight: requests that meet the same new key meanwhile wait for it. */
+  #keyReload: Promise<void> | undefined;
   /**
    * Tokens that passed every check, kept until their `exp`. The same string verifies the same
    * way every time (its key stays published until all its tokens have expired), so this saves
@@ -87,12 +89,21 @@ export class Authenticator {
     try {
       return verify();
     } catch (error) {
-      // A key added by another process (`sessiond keys rotate`) is learnt on first sight,
-      // at most once per interval so garbage kids cannot make us hammer the store.
-      const now = this.clock.now();
-      if (!unknownKey || now - this.#lastKeyReload < KEY_RELOAD_INTERVAL_MS) throw error;
-      this.#lastKeyReload = now;
-      await this.keys.reload();
+      // A key added by another process (`sessiond keys rotate`, another node) is learnt on
+      // first sight, at most once per interval so garbage kids cannot make us hammer the store.
+      // One reload for all: the requests that arrive while it runs wait for it instead of being
+      // refused (right after a rotation, every client of another node presents the new key).
+      if (!unknownKey) throw error;
+      if (this.#keyReload === undefined) {
+        const now = this.clock.now();
+        if (now - this.#lastKeyReload < KEY_RELOAD_INTERVAL_MS) throw error;
+        this.#lastKeyReload = now;
+        const reload = this.keys.reload().finally(() => {
+          if (this.#keyReload === reload) this.#keyReload = undefined;
+        });
+        this.#keyReload = reload;
+      }
+      await this.#keyReload;
       return verify();
     }
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import type { SessionStore } from '../../src/store/session-store.js';
 import { createTestSchema, suiteOnPostgres, type TestSchema } from './postgres.js';
 import { TestClock } from './test-clock.js';
 
@@ -55,6 +56,8 @@ export async function startTestServer(
     issuerIsURL?: boolean;
     /** Extra routes on the same origin (browser tests serve their page this way). */
     routes?: (app: FastifyInstance) => void;
+    /** Wraps the store the app uses (fault injection, delays). */
+    wrapStore?: (store: SessionStore) => SessionStore;
   } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessiond-test-'));
@@ -80,6 +83,7 @@ export async function startTestServer(
     const app = await buildApp({
       config,
       clock,
+      ...(options.wrapStore ? { wrapStore: options.wrapStore } : {}),
       ...(options.logDestination ? { logDestination: options.logDestination } : {}),
     });
     options.routes?.(app);
