@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { waitForOutput } from './child-output.js';
 import { freePort } from './test-server.js';
 
 /**
@@ -42,7 +43,6 @@ export class RedisProcess {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.#child = child;
-    const started = this.#output.length;
     child.stdout?.on('data', (chunk: Buffer) => {
       this.#output += chunk;
     });
@@ -52,23 +52,7 @@ export class RedisProcess {
     child.once('exit', () => {
       if (this.#child === child) this.#child = undefined;
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error('redis-server not ready within 10 s')), 10_000);
-      const fail = (error: Error): void => {
-        clearTimeout(timer);
-        reject(new Error(`${error.message}\n${this.#output.slice(started)}`));
-      };
-      const look = (): void => {
-        if (this.#output.includes('Ready to accept connections', started)) {
-          clearTimeout(timer);
-          child.stdout?.off('data', look);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', look);
-      child.once('error', fail);
-      child.once('exit', (code) => fail(new Error(`redis-server exited (${code})`)));
-    });
+    await waitForOutput(child, /Ready to accept connections/, { timeoutMs: 10_000, what: 'redis-server' });
   }
 
   /** A crash: SIGKILL, nothing flushed, every connection reset. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { waitForOutput } from '../helpers/child-output.js';
 import { queryOnce, testDatabaseURL } from '../helpers/postgres.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { freePort, RESOURCE_SERVER } from '../helpers/test-server.js';
@@ -116,8 +117,6 @@ export class ClusterNode {
     track(child);
     this.#child = child;
     if (child.pid !== undefined) this.#pids.push(child.pid);
-    const from = this.#stdout.length;
-    const fromErr = this.#stderr.length;
     child.stdout?.on('data', (chunk: Buffer) => {
       this.#stdout += chunk;
     });
@@ -125,28 +124,7 @@ export class ClusterNode {
       this.#stderr += chunk;
     });
     this.#exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    await new Promise<void>((resolve, reject) => {
-      const fail = (message: string): void => {
-        clearTimeout(timer);
-        child.stdout?.off('data', look);
-        reject(
-          new Error(
-            `node ${this.name}: ${message}\nstdout:\n${this.#stdout.slice(from)}\nstderr:\n${this.#stderr.slice(fromErr)}`,
-          ),
-        );
-      };
-      const timer = setTimeout(() => fail('not listening within 20 s'), 20_000);
-      const look = (): void => {
-        if (this.#stdout.includes('sessiond listening on', from)) {
-          clearTimeout(timer);
-          child.stdout?.off('data', look);
-          resolve();
-        }
-      };
-      child.stdout?.on('data', look);
-      child.once('error', (error) => fail(error.message));
-      child.once('exit', (code, signal) => fail(`exited (code ${code}, signal ${signal}) before listening`));
-    });
+    await waitForOutput(child, /sessiond listening on/, { timeoutMs: 20_000, what: `node ${this.name}` });
   }
 
   /** Sends `signal` and waits for the process to exit. */
