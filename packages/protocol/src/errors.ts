@@ -25,6 +25,11 @@ export const ERROR_STATUS = {
   session_expired: 401,
   session_revoked: 401,
   step_up_required: 401,
+  /**
+   * Adding, replacing or removing a factor needs a step-up with an existing factor within the
+   * last few minutes (SESSIOND_REAUTH_MAX_AGE_SECONDS), whatever the risk flag says.
+   */
+  reauthentication_required: 401,
   /** `/api/admin/...` without an admin API key, with one of the wrong form, or with an unknown one. */
   admin_key_invalid: 401,
   forbidden: 403,
@@ -41,12 +46,18 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   /** The operation would grow a state document past SESSIOND_STATE_MAX_BYTES. */
   state_too_large: 413,
+  /** The user's state would pass the per-user namespace count or total byte quota. */
+  state_quota_exceeded: 413,
   unsupported_media_type: 415,
   /** `GET /api/sync` without a WebSocket upgrade. */
   upgrade_required: 426,
   rate_limited: 429,
+  /** The request's header section is larger than the server accepts. */
+  request_header_too_large: 431,
   internal_error: 500,
   service_unavailable: 503,
+  /** The store cannot take the write (disk full, database unreachable): nothing was acknowledged. */
+  storage_unavailable: 503,
   /** From @sessiond/verify: revocation state is unknown and the verifier was told to fail closed. */
   verifier_unavailable: 503,
 } as const;
