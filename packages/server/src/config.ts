@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { adminKeyHash, isAdminKeyForm } from './admin/admin-key.js';
+import { type TestFault, testFaultSpec } from './lib/test-fault.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 
@@ -119,8 +120,19 @@ const EnvSchema = z.object({
   SESSIOND_LOGIN_LIMIT_PER_IP: integer(1, 10_000_000).default(30),
   /** Sign-ups allowed per client IP per hour (each costs an argon2id hash). */
   SESSIOND_SIGNUP_LIMIT_PER_IP: integer(1, 10_000_000).default(20),
-  /** Failed logins allowed per account per 15 minutes before it is throttled. */
-  SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: integer(1, 10_000_000).default(10),
+  /** Failed logins allowed per (account, client IP) per 15 minutes before that pair is throttled. */
+  SESSIOND_LOGIN_LIMIT_PER_ACCOUNT_IP: integer(1, 10_000_000).default(10),
+  /**
+   * Failed logins per account per 15 minutes from all IPs together, past which only a trusted
+   * device or a correct second factor signs in (decision 015). Far above the per-IP limit, so an
+   * attack from many IPs does not lock the real user out.
+   */
+  SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: integer(1, 10_000_000).default(200),
+  /**
+   * How recent a step-up must be for adding, replacing or removing a factor (ASVS V6/V7). With
+   * TOTP enabled, the step-up must have been made with TOTP.
+   */
+  SESSIOND_REAUTH_MAX_AGE_SECONDS: integer(30, 3600).default(300),
   /**
    * Comma-separated admin API keys for /api/admin: each 32-256 characters of A-Z a-z 0-9 . _ ~ + / -
    * (then up to two `=`). Hashed (SHA-256) at once; only the hashes are kept.
@@ -193,6 +205,8 @@ const EnvSchema = z.object({
   SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
   SESSIOND_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  /** TEST ONLY (the chaos suite): faults injected into this process; never set it in production. */
+  SESSIOND_TEST_FAULT: testFaultSpec.optional(),
 });
 
 export interface Config {
@@ -214,7 +228,9 @@ export interface Config {
   readonly refreshGraceSeconds: number;
   readonly passwordMinLength: number;
   readonly loginLimitPerIP: number;
+  readonly loginLimitPerAccountIP: number;
   readonly loginLimitPerAccount: number;
+  readonly reauthMaxAgeSeconds: number;
   readonly signupLimitPerIP: number;
   /** SHA-256 (base64url) of each SESSIOND_ADMIN_API_KEYS key; the keys themselves are not kept. */
   readonly adminAPIKeyHashes: readonly string[];
@@ -236,6 +252,8 @@ export interface Config {
   readonly stateOpRetentionDays: number;
   readonly trustProxy: boolean;
   readonly risk: RiskPolicy;
+  /** TEST ONLY: SESSIOND_TEST_FAULT, undefined unless the chaos suite set it. */
+  readonly testFault: TestFault | undefined;
 }
 
 export class ConfigError extends Error {
@@ -315,7 +333,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     refreshGraceSeconds: e.SESSIOND_REFRESH_GRACE_SECONDS,
     passwordMinLength: e.SESSIOND_PASSWORD_MIN_LENGTH,
     loginLimitPerIP: e.SESSIOND_LOGIN_LIMIT_PER_IP,
+    loginLimitPerAccountIP: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT_IP,
     loginLimitPerAccount: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT,
+    reauthMaxAgeSeconds: e.SESSIOND_REAUTH_MAX_AGE_SECONDS,
     signupLimitPerIP: e.SESSIOND_SIGNUP_LIMIT_PER_IP,
     adminAPIKeyHashes: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
     clients: Object.freeze(e.SESSIOND_CLIENTS),
@@ -334,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateOpsBurst: e.SESSIOND_STATE_OPS_BURST,
     stateOpRetentionDays: e.SESSIOND_STATE_OP_RETENTION_DAYS,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
+    testFault: e.SESSIOND_TEST_FAULT,
     risk: {
       weights: { ...DEFAULT_RISK_WEIGHTS, ...e.SESSIOND_RISK_WEIGHTS },
       threshold: e.SESSIOND_RISK_THRESHOLD,

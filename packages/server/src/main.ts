@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { type Config, ConfigError, loadConfig, unknownVariables } from './config.js';
 import { SecretBox } from './lib/crypto.js';
+import { testFaultOptions } from './lib/test-fault.js';
 import { resolveMasterSecret } from './secret.js';
 import { openStore } from './store/open-store.js';
 import { SigningKeyRing } from './tokens/signing-key-ring.js';
@@ -29,7 +30,7 @@ commands:
 Configuration comes from SESSIOND_* environment variables (docs/configuration.md).`;
 
 async function start(config: Config): Promise<void> {
-  const app = await buildApp({ config });
+  const app = await buildApp({ config, ...testFaultOptions(config.testFault) });
   const address = await app.listen({ host: config.host, port: config.port });
   // The one line a newcomer needs; printed even when the log level hides info.
   process.stdout.write(`sessiond listening on ${address}\n`);

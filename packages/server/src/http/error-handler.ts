@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@sessiond/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { SessiondError } from '../errors.js';
+import { isStorageFailure, storageUnavailable } from './storage-errors.js';
 
 /** Fastify's own request errors, mapped onto stable wire codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -46,6 +47,7 @@ export function sendError(reply: FastifyReply, error: SessiondError): FastifyRep
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof SessiondError) return sendError(reply, error);
+    if (isStorageFailure(error)) return sendError(reply, storageUnavailable(error, request.log));
     const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (mapped) return sendError(reply, new SessiondError(mapped, error.message));
     if (error instanceof SyntaxError)
