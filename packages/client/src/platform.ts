@@ -6,8 +6,19 @@ import { broadcastLease } from './broadcast-lease.js';
  */
 export interface Platform {
   now(): number;
-  setTimer(callback: () => void, ms: number): unknown;
-  clearTimer(handle: unknown): void;
+  /**
+   * A wait that an awaited call is blocked on (a refresh's retry backoff, a 429's Retry-After).
+   * It must keep a Node process alive: were it unref'd, a program awaiting `client.refresh()`
+   * through an outage would exit mid-await (code 13, "unsettled top-level await"; issue 12).
+   */
+  sleep(ms: number): Promise<void>;
+  /**
+   * Background work nobody awaits: the proactive refresh, the idle timeout, sync pings and
+   * reconnects. It never keeps a Node process alive by itself. Returns a handle for `cancel`.
+   */
+  schedule(callback: () => void, ms: number): unknown;
+  /** Cancels a `schedule`d callback; ignores undefined and handles already fired. */
+  cancel(handle: unknown): void;
   /** Runs `work` while holding the named lock across every tab of the app (or just this process). */
   withLock<T>(name: string, work: () => Promise<T>): Promise<T>;
   /** A channel to the other tabs of the app; undefined where there are none. */
@@ -70,12 +81,16 @@ export function defaultPlatform(options: { activityEvents?: readonly string[] } 
       : undefined;
   return {
     now: () => Date.now(),
-    setTimer: (callback, ms) => {
+    // A plain timer is ref'd in Node: the process stays up until the wait is over.
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    schedule: (callback, ms) => {
       const handle = setTimeout(callback, ms);
+      // Node only (browsers and React Native return a number): a background timer alone must
+      // not keep a finished program running.
       (handle as { unref?: () => void }).unref?.();
       return handle;
     },
-    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    cancel: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     withLock: (name, work) =>
       locks ? locks.request(name, work) : lease ? lease(name, work) : processLock(name, work),
     channel: (name) => {

@@ -267,8 +267,8 @@ class Client implements SessionClient {
 
   close(): void {
     this.#closed = true;
-    this.#platform.clearTimer(this.#refreshTimer);
-    this.#platform.clearTimer(this.#idleTimer);
+    this.#platform.cancel(this.#refreshTimer);
+    this.#platform.cancel(this.#idleTimer);
     for (const stop of this.#unsubscribe.splice(0)) stop();
     this.#channel?.close();
     this.#sync?.close();
@@ -367,7 +367,10 @@ class Client implements SessionClient {
           this.#scheduleRefresh(this.#retryDelay(attempt + 1, error));
           throw error;
         }
-        await this.#sleep(this.#retryDelay(attempt, error));
+        // Someone may await this refresh (the app, or fetch() for it): a sleep keeps a Node
+        // process alive through the wait. A background refresh's retries do too, at most
+        // attemptsPerCall of them, as its request in flight would (decision 021).
+        await this.#platform.sleep(this.#retryDelay(attempt, error));
       }
     }
   }
@@ -417,13 +420,13 @@ class Client implements SessionClient {
   }
 
   #scheduleRefresh(delayMs?: number): void {
-    this.#platform.clearTimer(this.#refreshTimer);
+    this.#platform.cancel(this.#refreshTimer);
     if (this.#closed || !this.#persisted) return;
     const lead = this.#options.refreshLeadMs ?? 60_000;
     const jitter = Math.random() * (this.#options.refreshJitterMs ?? 10_000);
     const due =
       delayMs ?? Math.max(0, this.#persisted.accessTokenExpiresAt - lead - jitter - this.#platform.now());
-    this.#refreshTimer = this.#platform.setTimer(() => void this.refresh().catch(() => undefined), due);
+    this.#refreshTimer = this.#platform.schedule(() => void this.refresh().catch(() => undefined), due);
   }
 
   async #onWake(): Promise<void> {
@@ -442,10 +445,10 @@ class Client implements SessionClient {
 
   #armIdleTimer(): void {
     const timeoutMs = this.#options.idle?.timeoutMs;
-    this.#platform.clearTimer(this.#idleTimer);
+    this.#platform.cancel(this.#idleTimer);
     if (timeoutMs === undefined || this.#closed || !this.#persisted) return;
     const remaining = this.#lastActivity + timeoutMs - this.#platform.now();
-    this.#idleTimer = this.#platform.setTimer(
+    this.#idleTimer = this.#platform.schedule(
       () => {
         if (this.#lastActivity + timeoutMs <= this.#platform.now()) void this.#idleOut();
         else this.#armIdleTimer();
@@ -495,8 +498,8 @@ class Client implements SessionClient {
     if (!this.#persisted && this.#state.get().status === 'unauthenticated') return;
     this.#generation += 1;
     this.#persisted = undefined;
-    this.#platform.clearTimer(this.#refreshTimer);
-    this.#platform.clearTimer(this.#idleTimer);
+    this.#platform.cancel(this.#refreshTimer);
+    this.#platform.cancel(this.#idleTimer);
     await this.#storage.remove(this.#keys.session);
     this.#dispatch('ended', { ...SIGNED_OUT, reason });
     if (options.broadcast) this.#channel?.post({ type: 'ended', reason } satisfies TabMessage);
@@ -601,10 +604,6 @@ class Client implements SessionClient {
     } catch {
       return undefined;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.#platform.setTimer(resolve, ms));
   }
 }
 

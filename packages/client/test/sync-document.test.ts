@@ -13,7 +13,7 @@ async function document() {
       send: (_namespace, pending) => sent.push(pending.client_op_id),
       resubscribe: (_namespace, since) => resubscribed.push(since),
     },
-    { now: () => 0, setTimer: (callback, ms) => setTimeout(callback, ms) },
+    { now: () => 0, schedule: (callback, ms) => setTimeout(callback, ms) },
     () => 'dev',
   );
   await doc.load('key');

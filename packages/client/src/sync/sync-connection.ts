@@ -116,7 +116,7 @@ export class SyncConnection {
   }
 
   #connectNow(): void {
-    this.options.platform.clearTimer(this.#reconnectTimer);
+    this.options.platform.cancel(this.#reconnectTimer);
     if (this.#socket !== undefined || this.#userId === undefined) return;
     const url = new URL(SYNC_PATH, this.options.baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -179,7 +179,7 @@ export class SyncConnection {
   async #closed(code: number): Promise<void> {
     this.#socket = undefined;
     this.#ready = false;
-    this.options.platform.clearTimer(this.#pingTimer);
+    this.options.platform.cancel(this.#pingTimer);
     for (const document of this.#documents.values()) document.disconnected();
     if (this.#userId === undefined) return;
     if (code === SYNC_CLOSE_CODES.session_revoked) return this.options.onSessionEnded('revoked');
@@ -191,12 +191,12 @@ export class SyncConnection {
   #scheduleReconnect(): void {
     const delay = backoffDelay(this.#attempt, this.options.retry);
     this.#attempt += 1;
-    this.options.platform.clearTimer(this.#reconnectTimer);
-    this.#reconnectTimer = this.options.platform.setTimer(() => this.#connectNow(), delay);
+    this.options.platform.cancel(this.#reconnectTimer);
+    this.#reconnectTimer = this.options.platform.schedule(() => this.#connectNow(), delay);
   }
 
   #schedulePing(socket: WebSocketLike): void {
-    this.#pingTimer = this.options.platform.setTimer(() => {
+    this.#pingTimer = this.options.platform.schedule(() => {
       if (this.#socket !== socket) return;
       if (this.options.platform.now() - this.#heardFrom > 2 * PING_INTERVAL_MS) {
         // No pong to the last ping: give up on this socket and reconnect.
@@ -211,8 +211,8 @@ export class SyncConnection {
   }
 
   #disconnect(): void {
-    this.options.platform.clearTimer(this.#reconnectTimer);
-    this.options.platform.clearTimer(this.#pingTimer);
+    this.options.platform.cancel(this.#reconnectTimer);
+    this.options.platform.cancel(this.#pingTimer);
     const socket = this.#socket;
     this.#socket = undefined;
     this.#ready = false;

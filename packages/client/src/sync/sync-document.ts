@@ -48,7 +48,8 @@ const RETRY_MS = 1_000;
 /** The document's view of time: the client's platform. */
 export interface DocumentClock {
   now(): number;
-  setTimer(callback: () => void, ms: number): unknown;
+  /** Background retries (nothing awaits them): the platform's `schedule`. */
+  schedule(callback: () => void, ms: number): unknown;
 }
 
 type LiveMessage = Extract<SyncServerMessage, { namespace?: string }>;
@@ -220,7 +221,7 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
           this.#refused(message.client_op_id, message.error, message.message, message.retry_after_ms);
         } else {
           // The subscription itself failed on the server: ask again shortly.
-          this.clock.setTimer(() => this.link.resubscribe(this.namespace, this.#seq || undefined), RETRY_MS);
+          this.clock.schedule(() => this.link.resubscribe(this.namespace, this.#seq || undefined), RETRY_MS);
         }
         return;
     }
@@ -232,7 +233,7 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
     if (!pending) return;
     if (error === 'rate_limited' || error === 'internal_error') {
       // Kept: sent again once the server has room.
-      this.clock.setTimer(() => {
+      this.clock.schedule(() => {
         if (this.#live && this.#pending.includes(pending)) this.#sendOne(pending);
       }, retryAfterMs ?? RETRY_MS);
       return;

@@ -15,13 +15,17 @@ export class ManualPlatform implements Platform {
     return this.#now;
   }
 
-  setTimer(callback: () => void, ms: number): unknown {
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.schedule(resolve, ms));
+  }
+
+  schedule(callback: () => void, ms: number): unknown {
     const id = this.#next++;
     this.#timers.set(id, { at: this.#now + ms, callback });
     return id;
   }
 
-  clearTimer(handle: unknown): void {
+  cancel(handle: unknown): void {
     this.#timers.delete(handle as number);
   }
 
