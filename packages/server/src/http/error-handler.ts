@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@sessiond/protocol';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SessiondError } from '../errors.js';
+import { drainRequest } from './drain-request.js';
 import { isStorageFailure, storageUnavailable } from './storage-errors.js';
 
 /** Fastify's own request errors, mapped onto stable wire codes. */
@@ -45,18 +46,11 @@ export function sendError(reply: FastifyReply, error: SessiondError): FastifyRep
 
 /** Every error leaves as `{error, message}` with a 4xx/5xx; only 5xx are logged as errors. */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof SessiondError) return sendError(reply, error);
-    if (isStorageFailure(error)) return sendError(reply, storageUnavailable(error, request.log));
-    const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
-    if (mapped) return sendError(reply, new SessiondError(mapped, error.message));
-    if (error instanceof SyntaxError)
-      return sendError(reply, new SessiondError('malformed_json', 'body is not valid JSON'));
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendError(reply, new SessiondError('invalid_request', error.message));
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return sendError(reply, new SessiondError('internal_error', 'internal error'));
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    // A body refused unread (too large, wrong type) is read first, within bounds: answering
+    // while the client still sends ends in a connection reset that can swallow the answer.
+    if (!request.raw.complete) await drainRequest(request.raw);
+    return answerError(error, request, reply);
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(
@@ -64,4 +58,18 @@ export function installErrorHandling(app: FastifyInstance): void {
       new SessiondError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
     ),
   );
+}
+
+function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof SessiondError) return sendError(reply, error);
+  if (isStorageFailure(error)) return sendError(reply, storageUnavailable(error, request.log));
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) return sendError(reply, new SessiondError(mapped, error.message));
+  if (error instanceof SyntaxError)
+    return sendError(reply, new SessiondError('malformed_json', 'body is not valid JSON'));
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return sendError(reply, new SessiondError('invalid_request', error.message));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendError(reply, new SessiondError('internal_error', 'internal error'));
 }
