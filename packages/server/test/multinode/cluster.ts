@@ -169,11 +169,19 @@ export interface Cluster {
  * SESSIOND_* variables on every node.
  */
 export async function startCluster(
-  options: { nodes?: number; env?: Record<string, string> } = {},
+  options: {
+    nodes?: number;
+    env?: Record<string, string>;
+    /** Per node (0, 1, ...), on top of `env`: a fault for one node only (the chaos suite). */
+    nodeEnv?: (index: number) => Record<string, string>;
+    /** The PostgreSQL server to create the database on; default SESSIOND_TEST_DATABASE_URL. */
+    serverURL?: string;
+  } = {},
 ): Promise<Cluster> {
   const name = `sessiond_mn_${randomBytes(6).toString('hex')}`;
-  await queryOnce(`CREATE DATABASE ${name}`);
-  const databaseURL = new URL(testDatabaseURL());
+  const serverURL = options.serverURL ?? testDatabaseURL();
+  await queryOnce(`CREATE DATABASE ${name}`, [], serverURL);
+  const databaseURL = new URL(serverURL);
   databaseURL.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: databaseURL.toString(), max: 2 });
   pool.on('error', () => {});
@@ -196,7 +204,7 @@ export async function startCluster(
       await redis.kill();
       await pool.end();
       for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-      await queryOnce(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await queryOnce(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, [], serverURL);
     },
   };
 
@@ -229,6 +237,7 @@ export async function startCluster(
           SESSIOND_SIGNUP_LIMIT_PER_IP: '1000000',
           SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
           ...options.env,
+          ...options.nodeEnv?.(i),
         }),
       );
     }

@@ -1,0 +1,30 @@
+import type { Cluster } from '../multinode/cluster.js';
+import { postgresDatabase } from './chaos-database.js';
+import type { Targets } from './load.js';
+
+/** Limits that would refuse the load itself: the suite is about faults, not about rate limits. */
+export const CHAOS_ENV: Readonly<Record<string, string>> = {
+  SESSIOND_STATE_OPS_PER_SECOND: '100000',
+  SESSIOND_STATE_OPS_BURST: '100000',
+};
+
+/** The running nodes, as a balancer with health checks sees them. */
+export function clusterTargets(cluster: Cluster): Targets {
+  return { urls: () => cluster.nodes.filter((node) => node.running).map((node) => node.url) };
+}
+
+/** What the invariant checker needs of a cluster: its database and every node. */
+export function clusterChecks(cluster: Cluster): {
+  database: () => ReturnType<typeof postgresDatabase>;
+  nodeURLs: () => readonly string[];
+} {
+  return {
+    database: () => postgresDatabase(cluster.databaseURL),
+    nodeURLs: () => cluster.nodes.map((node) => node.url),
+  };
+}
+
+/** Starts every node of the cluster that is not running (after a fault killed some). */
+export async function restartDead(cluster: Cluster): Promise<void> {
+  await Promise.all(cluster.nodes.filter((node) => !node.running).map((node) => node.start()));
+}

@@ -1,0 +1,7 @@
+import type { Scenario } from '../scenario.js';
+import { exitAfterCommit } from './exit-after-commit.js';
+import { killNode } from './kill-node.js';
+import { redisRestart } from './redis-restart.js';
+
+/** Every fault of the suite, in the table's order. */
+export const SCENARIOS: readonly Scenario[] = [killNode, exitAfterCommit, redisRestart];
