@@ -14,6 +14,7 @@ export const EVENT_NAMES = [
   'device.new',
   'device.trusted',
   'device.forgotten',
+  'factor.changed',
   'login.failed',
   'state.changed',
 ] as const;
@@ -50,7 +51,9 @@ export const LOG_ACTIONS = [
   'device_forgotten',
   /** Risk signals fired on a refresh without reaching the step-up threshold (detail: the verdict). */
   'risk_assessed',
+  /** A TOTP factor was confirmed (detail `replaced`: it replaced an enabled one). */
   'totp_enrolled',
+  'totp_removed',
 ] as const;
 
 export type LogAction = (typeof LOG_ACTIONS)[number];
@@ -87,6 +90,8 @@ export interface EventPayloads {
   'device.new': LifecycleEvent & { ip: string | null; user_agent: string | null };
   'device.trusted': LifecycleEvent & { trusted: boolean };
   'device.forgotten': LifecycleEvent;
+  /** A factor was added, replaced or removed; `session_id` is the session that changed it. */
+  'factor.changed': LifecycleEvent & { factor: 'totp'; change: 'enrolled' | 'replaced' | 'removed' };
   'login.failed': LifecycleEvent & { ip: string | null };
   /** A state operation was applied (the WebSocket hub fans it out to the user's devices). */
   'state.changed': LifecycleEvent & {

@@ -34,6 +34,11 @@ export const SYNC_CLOSE_CODES = {
   protocol_error: 4400,
   /** No valid access token in time, or the token presented was refused. */
   unauthenticated: 4401,
+  /**
+   * The client reads too slowly: more than SESSIOND_SYNC_MAX_BUFFERED_BYTES waited unsent on the
+   * socket. Reconnect and subscribe with `since`: the catch-up brings what was not read.
+   */
+  slow_consumer: 4408,
 } as const;
 
 export type SyncCloseReason = keyof typeof SYNC_CLOSE_CODES;
@@ -71,7 +76,9 @@ export type SyncSessionEventName =
   | 'session.revoked'
   | 'session.new_device'
   | 'session.step_up_required'
-  | 'session.logged_out_everywhere';
+  | 'session.logged_out_everywhere'
+  /** A factor of the account was added, replaced or removed (detail: `factor`, `change`). */
+  | 'account.factor_changed';
 
 export interface SyncSessionEvent {
   type: 'event';

@@ -5,6 +5,8 @@ export type AssuranceLevel = 'aal1' | 'aal2';
 
 export interface DeviceInput {
   id?: string;
+  /** The device secret this device was given (`DeviceSummary.secret`): proves it is that device. */
+  secret?: string;
   name?: string;
   platform?: string;
 }
@@ -14,6 +16,12 @@ export interface DeviceSummary {
   trusted: boolean;
   /** True when this user had never signed in from this device before. */
   new: boolean;
+  /**
+   * Present only on the sign-in that issued it: the device's secret, to keep in secure storage
+   * and send as `device.secret` with `device.id` at every sign-in. Without it, the id is a new
+   * device (untrusted, announced as new).
+   */
+  secret?: string;
 }
 
 export interface Device {

@@ -189,6 +189,16 @@ const EnvSchema = z.object({
   SESSIOND_STATE_OPS_BURST: integer(1, 1_000_000).default(200),
   /** Days the operation log is kept for catch-up and replay detection; older clients get a snapshot. */
   SESSIOND_STATE_OP_RETENTION_DAYS: integer(1, 365).default(30),
+  /** Namespaces holding data that one user may have (an empty document does not count). */
+  SESSIOND_STATE_MAX_NAMESPACES: integer(1, 10_000).default(32),
+  /** Total UTF-8 JSON bytes of all of one user's state documents. */
+  SESSIOND_STATE_MAX_USER_BYTES: integer(1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /** Bytes a sync socket may have waiting unsent before it is closed as a slow consumer (4408). */
+  SESSIOND_SYNC_MAX_BUFFERED_BYTES: integer(64 * 1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** `subscribe` messages one sync socket may send per second, sustained. */
+  SESSIOND_SYNC_SUBSCRIBES_PER_SECOND: integer(1, 10_000).default(5),
+  /** `subscribe` messages one sync socket may send at once (a reconnect subscribing every namespace). */
+  SESSIOND_SYNC_SUBSCRIBE_BURST: integer(1, 100_000).default(64),
   /** Risk points per signal, `signal=points,...`; unnamed signals keep their default weight. */
   SESSIOND_RISK_WEIGHTS: riskWeights.optional(),
   /** A sign-in or refresh scoring at least this must step up. */
@@ -250,6 +260,11 @@ export interface Config {
   readonly stateOpsPerSecond: number;
   readonly stateOpsBurst: number;
   readonly stateOpRetentionDays: number;
+  readonly stateMaxNamespaces: number;
+  readonly stateMaxUserBytes: number;
+  readonly syncMaxBufferedBytes: number;
+  readonly syncSubscribesPerSecond: number;
+  readonly syncSubscribeBurst: number;
   readonly trustProxy: boolean;
   readonly risk: RiskPolicy;
   /** TEST ONLY: SESSIOND_TEST_FAULT, undefined unless the chaos suite set it. */
@@ -353,6 +368,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stateOpsPerSecond: e.SESSIOND_STATE_OPS_PER_SECOND,
     stateOpsBurst: e.SESSIOND_STATE_OPS_BURST,
     stateOpRetentionDays: e.SESSIOND_STATE_OP_RETENTION_DAYS,
+    stateMaxNamespaces: e.SESSIOND_STATE_MAX_NAMESPACES,
+    stateMaxUserBytes: e.SESSIOND_STATE_MAX_USER_BYTES,
+    syncMaxBufferedBytes: e.SESSIOND_SYNC_MAX_BUFFERED_BYTES,
+    syncSubscribesPerSecond: e.SESSIOND_SYNC_SUBSCRIBES_PER_SECOND,
+    syncSubscribeBurst: e.SESSIOND_SYNC_SUBSCRIBE_BURST,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
     testFault: e.SESSIOND_TEST_FAULT,
     risk: {

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { AccountService } from './accounts/account-service.js';
+import { FactorChanges } from './accounts/factor-changes.js';
 import { LoginThrottle } from './accounts/login-throttle.js';
 import { TOTPFactor } from './accounts/totp-factor.js';
 import { AdminAnalytics } from './admin/admin-analytics.js';
@@ -59,21 +60,28 @@ export async function createServices(input: {
     audience: config.audience,
     ttlSeconds: config.accessTokenTTLSeconds,
   });
+  const totp = new TOTPFactor(store, clock, new SecretBox(masterSecret, 'totp'), new URL(config.issuer).host);
   const throttle = new LoginThrottle(counters, clock, {
     perIP: config.loginLimitPerIP,
+    perAccountIP: config.loginLimitPerAccountIP,
     perAccount: config.loginLimitPerAccount,
     signupsPerIP: config.signupLimitPerIP,
   });
-  const accounts = new AccountService(store, clock, throttle, {
-    passwordMinLength: config.passwordMinLength,
-  });
+  const accounts = new AccountService(
+    store,
+    clock,
+    throttle,
+    {
+      passwordMinLength: config.passwordMinLength,
+    },
+    totp,
+  );
   const devices = new DeviceService(store, clock, bus, policy);
   const ending = new SessionEnding(store, clock, bus, config.accessTokenTTLSeconds * 1000);
   const authenticator = new Authenticator(store, clock, keys, ending, {
     issuer: config.issuer,
     audience: config.audience,
   });
-  const totp = new TOTPFactor(store, clock, new SecretBox(masterSecret, 'totp'), new URL(config.issuer).host);
   const sessions = new SessionService({
     store,
     clock,
@@ -107,7 +115,11 @@ export async function createServices(input: {
       perSecond: config.stateOpsPerSecond,
       burst: config.stateOpsBurst,
     }),
-    { maxDocumentBytes: config.stateMaxBytes, retentionDays: config.stateOpRetentionDays },
+    {
+      maxDocumentBytes: config.stateMaxBytes,
+      retentionDays: config.stateOpRetentionDays,
+      userQuota: { maxNamespaces: config.stateMaxNamespaces, maxBytes: config.stateMaxUserBytes },
+    },
   );
   const sweeper = new SessionSweeper(store, clock, ending, keys, {
     refreshGraceMs: policy.refreshGraceMs,
@@ -143,6 +155,13 @@ export async function createServices(input: {
     authenticator,
     sessions,
     totp,
+    factors: new FactorChanges({
+      store,
+      clock,
+      bus,
+      totp,
+      reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
+    }),
     sweeper,
     policy,
     oauth,

@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from './helpers/test-server.js';
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    env: { SESSIOND_LOGIN_LIMIT_PER_IP: '8', SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '3' },
+    env: { SESSIOND_LOGIN_LIMIT_PER_IP: '8', SESSIOND_LOGIN_LIMIT_PER_ACCOUNT_IP: '3' },
   });
 });
 afterAll(async () => {
@@ -91,7 +91,7 @@ describe('sign-up rate limit', () => {
 });
 
 describe('sign-in rate limits', () => {
-  it('throttles an account after repeated failures, with Retry-After, even with the right password', async () => {
+  it('throttles an (account, IP) pair after repeated failures, with Retry-After, even with the right password', async () => {
     const email = uniqueEmail();
     await signup(email);
     for (let i = 0; i < 3; i += 1) expect((await login(email, 'wrong password!!')).status).toBe(401);
@@ -103,7 +103,7 @@ describe('sign-in rate limits', () => {
     expect((await login(email, PASSWORD)).status).toBe(200);
   });
 
-  it('a success clears the account’s failures', async () => {
+  it('a success clears the failures of its (account, IP) pair', async () => {
     const email = uniqueEmail();
     await signup(email);
     await login(email, 'wrong password!!');

@@ -30,6 +30,7 @@ const ENV = {
   SESSIOND_ADMIN_API_KEYS: `${OTHER_KEY},${KEY}`,
   // The tests choose each sign-in's IP with X-Forwarded-For.
   SESSIOND_TRUST_PROXY: 'true',
+  SESSIOND_LOGIN_LIMIT_PER_ACCOUNT_IP: '1000',
   SESSIOND_LOGIN_LIMIT_PER_ACCOUNT: '1000',
   SESSIOND_LOGIN_LIMIT_PER_IP: '1000',
 };

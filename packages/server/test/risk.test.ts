@@ -32,12 +32,22 @@ async function newAccount(): Promise<string> {
   return email;
 }
 
+/** Device secrets, kept as a real client keeps them: a device is its id and its secret. */
+const deviceSecrets = new Map<string, string>();
+
 async function signIn(email: string, headers: Record<string, string>, device?: string): Promise<Grant> {
+  const secret = device && deviceSecrets.get(`${email} ${device}`);
   const answer = await request<TokenResponse>(server.url, 'POST', '/api/auth/session/create', {
-    body: { email, password: PASSWORD, ...(device ? { device: { id: device } } : {}) },
+    body: {
+      email,
+      password: PASSWORD,
+      ...(device ? { device: { id: device, ...(secret ? { secret } : {}) } } : {}),
+    },
     headers,
   });
   expect(answer.status).toBe(200);
+  if (answer.body.device.secret)
+    deviceSecrets.set(`${email} ${answer.body.device.id}`, answer.body.device.secret);
   return { ...answer.body, email };
 }
 
@@ -158,7 +168,7 @@ describe('risk: each signal drives the verdict it should', () => {
     expect(await lastVerdict(fresh, 'login')).toEqual(['new_device', 'failed_logins_ip']);
     expect(await flagged(fresh)).toBe(true);
     const trusted = await signIn(email, from('198.51.100.77'), first.device.id);
-    expect(await lastVerdict(trusted, 'login')).toEqual(['trusted_device', 'failed_logins_ip']);
+    expect(await lastVerdict(trusted, 'login')).toEqual(['failed_logins_ip', 'trusted_device']);
     expect(await flagged(trusted)).toBe(false);
   });
 
@@ -245,12 +255,17 @@ describe('TOTP: enrolment and step-up', () => {
   it('enrols with a confirmed code, steps up with a code once, refuses a replay and a wrong code', async () => {
     const email = await newAccount();
     const grant = await signIn(email, from('203.0.113.50'));
-    const token = grant.access_token;
     const notYet = await request(server.url, 'POST', '/api/auth/session/step-up', {
-      token,
+      token: grant.access_token,
       body: { totp: '123456' },
     });
     expect(notYet.body).toMatchObject({ error: 'totp_not_enrolled' });
+    // Enrolment needs a fresh re-authentication (decision 016): here, the password.
+    const reauthenticated = await request<TokenResponse>(server.url, 'POST', '/api/auth/session/step-up', {
+      token: grant.access_token,
+      body: { password: PASSWORD },
+    });
+    const token = reauthenticated.body.access_token;
     const enrolled = await request<{ secret: string; otpauth_uri: string }>(
       server.url,
       'POST',

@@ -6,6 +6,7 @@ import { EmailTakenError, type SessionStore } from '../store/session-store.js';
 import { looksLikeEmail, normaliseEmail } from './email.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password.js';
+import type { TOTPFactor } from './totp-factor.js';
 
 /** Accounts: sign-up and the credential check behind every sign-in and step-up. */
 export class AccountService {
@@ -17,6 +18,7 @@ export class AccountService {
     private readonly clock: Clock,
     private readonly throttle: LoginThrottle,
     private readonly policy: { passwordMinLength: number },
+    private readonly totp: TOTPFactor,
   ) {}
 
   async signUp(input: { email: string; password: string; ip: string }): Promise<UserRecord> {
@@ -41,40 +43,64 @@ export class AccountService {
   }
 
   /**
-   * Checks credentials under the sign-in throttle. Unknown email and wrong password give the
-   * same error after the same work; callers log the failure.
+   * Checks credentials under the sign-in throttle (decision 015). Unknown email and wrong
+   * password give the same error after the same work; callers log the failure. Past the
+   * account's all-IPs ceiling, only a trusted device (`onTrustedDevice`) or a correct TOTP code
+   * (`totp`, checked with the password) gets in; anyone else is refused before the password is
+   * looked at, so the refusal says nothing about the password.
    */
-  async checkCredentials(input: { email: string; password: string; ip: string }): Promise<CredentialCheck> {
+  async checkCredentials(input: CredentialInput): Promise<CredentialCheck> {
     const email = normaliseEmail(input.email);
     await this.throttle.admitIP(input.ip);
-    await this.throttle.admitAccount(email);
+    await this.throttle.admitAccountFromIP(email, input.ip);
+    const ceiling = await this.throttle.accountCeiling(email);
     const user = await this.store.findUserByEmail(email);
-    const valid = await verifyPassword(user?.passwordHash ?? (await this.#decoy()), input.password);
-    if (user && valid) {
-      await this.throttle.recordSuccess(email);
-      return { ok: true, user };
+    if (ceiling && input.totp === undefined && !(user && (await input.onTrustedDevice?.(user)))) {
+      throw this.throttle.ceilingReached(ceiling);
     }
-    await this.throttle.recordFailure(email);
+    const valid = await verifyPassword(user?.passwordHash ?? (await this.#decoy()), input.password);
+    const secondFactor =
+      user && valid && input.totp !== undefined ? await this.#totpAccepts(user, input.totp) : false;
+    if (user && valid && (input.totp === undefined || secondFactor)) {
+      await this.throttle.recordSuccess(email, input.ip);
+      return { ok: true, user, secondFactor: secondFactor ? 'totp' : undefined };
+    }
+    await this.throttle.recordFailure(email, input.ip);
     return { ok: false, user };
   }
 
   /**
-   * Runs a second-factor check (a TOTP code) under the sign-in throttle: guesses count as
-   * failed attempts of the account, so six digits cannot be brute-forced.
+   * Runs a second-factor check (a TOTP step-up) under the sign-in throttle: guesses count as
+   * failed attempts of the account, so six digits cannot be brute-forced, from one IP or many.
    */
-  async checkUnderThrottle(user: UserRecord, ip: string, check: () => Promise<boolean>): Promise<boolean> {
-    await this.throttle.admitIP(ip);
-    await this.throttle.admitAccount(user.email);
+  async checkUnderThrottle(
+    user: UserRecord,
+    input: { ip: string; onTrustedDevice?: (user: UserRecord) => Promise<boolean> },
+    check: () => Promise<boolean>,
+  ): Promise<boolean> {
+    await this.throttle.admitIP(input.ip);
+    await this.throttle.admitAccountFromIP(user.email, input.ip);
+    const ceiling = await this.throttle.accountCeiling(user.email);
+    if (ceiling && !(await input.onTrustedDevice?.(user))) throw this.throttle.ceilingReached(ceiling);
     const ok = await check();
-    if (ok) await this.throttle.recordSuccess(user.email);
-    else await this.throttle.recordFailure(user.email);
+    if (ok) await this.throttle.recordSuccess(user.email, input.ip);
+    else await this.throttle.recordFailure(user.email, input.ip);
     return ok;
   }
 
   /** Re-checks the password of a signed-in user (step-up); same throttle as sign-in. */
-  async confirmPassword(user: UserRecord, password: string, ip: string): Promise<boolean> {
-    const result = await this.checkCredentials({ email: user.email, password, ip });
+  async confirmPassword(
+    user: UserRecord,
+    input: { password: string; ip: string; onTrustedDevice?: (user: UserRecord) => Promise<boolean> },
+  ): Promise<boolean> {
+    const result = await this.checkCredentials({ email: user.email, ...input });
     return result.ok;
+  }
+
+  /** TOTP at sign-in: only for an enabled factor; a code is good once. */
+  async #totpAccepts(user: UserRecord, code: string): Promise<boolean> {
+    if (user.totpEnabledAt == null) return false;
+    return this.totp.accepts(user, code);
   }
 
   #checkPasswordPolicy(password: string): void {
@@ -94,4 +120,16 @@ export class AccountService {
   }
 }
 
-export type CredentialCheck = { ok: true; user: UserRecord } | { ok: false; user: UserRecord | undefined };
+export interface CredentialInput {
+  email: string;
+  password: string;
+  ip: string;
+  /** A TOTP code sent with the password: both must be right. */
+  totp?: string;
+  /** Whether the caller is on one of the user's trusted devices (asked only past the ceiling). */
+  onTrustedDevice?: (user: UserRecord) => Promise<boolean>;
+}
+
+export type CredentialCheck =
+  | { ok: true; user: UserRecord; secondFactor: 'totp' | undefined }
+  | { ok: false; user: UserRecord | undefined };

@@ -2,7 +2,7 @@ import { Secret, TOTP } from 'otpauth';
 import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
 import type { SecretBox } from '../lib/crypto.js';
-import type { UserRecord } from '../store/records.js';
+import type { NewLogEntry, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 
 const PERIOD_SECONDS = 30;
@@ -21,19 +21,37 @@ export class TOTPFactor {
     private readonly issuer: string,
   ) {}
 
-  /** Starts (or restarts) enrolment: a new secret, to show as a QR code; enabled once confirmed. */
+  /**
+   * Starts (or restarts) an enrolment: a new secret, to show as a QR code. It is kept as pending:
+   * an enabled factor keeps working until the new one is confirmed.
+   */
   async enroll(user: UserRecord): Promise<{ secret: string; otpauthURI: string }> {
     const secret = new Secret({ size: 20 });
-    await this.store.setTOTPSecret(user.id, this.box.seal(secret.base32));
+    await this.store.startTOTPEnrolment(user.id, this.box.seal(secret.base32));
     return { secret: secret.base32, otpauthURI: this.#totp(user, secret).toString() };
   }
 
-  /** Confirms enrolment with a first code from the app. */
-  async confirm(user: UserRecord, code: string): Promise<void> {
-    if (!user.totpSecretSealed)
-      throw new SessiondError('totp_not_enrolled', 'start with POST /api/auth/totp/enroll');
-    await this.#accept(user, user.totpSecretSealed, code);
-    await this.store.enableTOTP(user.id, this.clock.now());
+  /**
+   * Confirms the pending enrolment with a first code from the app; it becomes the factor and
+   * `log` is written with it. Returns whether it replaced an enabled factor.
+   */
+  async confirm(user: UserRecord, code: string, log: NewLogEntry): Promise<{ replaced: boolean }> {
+    const pending = user.totpPendingSealed;
+    if (!pending) throw new SessiondError('totp_not_enrolled', 'start with POST /api/auth/totp/enroll');
+    await this.#accept(user, pending, code);
+    const confirmed = await this.store.confirmTOTPEnrolment(user.id, {
+      pendingSealed: pending,
+      now: this.clock.now(),
+      log,
+    });
+    if (!confirmed)
+      throw new SessiondError('totp_not_enrolled', 'a newer enrolment was started; confirm that one');
+    return confirmed;
+  }
+
+  /** Removes the factor; false if none was enabled. */
+  remove(user: UserRecord, log: NewLogEntry): Promise<boolean> {
+    return this.store.removeTOTP(user.id, log);
   }
 
   /** Whether a step-up code is good (and now used); throws totp_not_enrolled without a factor. */

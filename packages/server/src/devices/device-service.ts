@@ -4,6 +4,7 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
+import { constantTimeEqual, randomToken, sha256 } from '../lib/crypto.js';
 import type { SessionPolicy } from '../sessions/session-policy.js';
 import type { DeviceRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -14,6 +15,17 @@ import { parseUserAgent } from './user-agent.js';
  * (generated here on first sign-in when it sends none, for the client to keep). It is "new"
  * the first time a given user signs in from it.
  */
+/** The device a sign-in comes from, as `recognise` found it. */
+export interface RecognisedDevice {
+  kind: 'new' | 'bound' | 'recognised';
+  device: DeviceRecord;
+  isNew: boolean;
+  /** The device secret issued by this sign-in, if it issued one (never stored in the clear). */
+  secret: string | undefined;
+  /** The sign-in named a known device id without its secret and was given a new device. */
+  claimRefused: boolean;
+}
+
 export class DeviceService {
   constructor(
     private readonly store: SessionStore,
@@ -22,21 +34,63 @@ export class DeviceService {
     private readonly policy: SessionPolicy,
   ) {}
 
+  /**
+   * Recognises the device of a sign-in (decision 017). A device is the holder of the secret it
+   * was given at its first sign-in, not whoever names its id: an id of one of the user's devices
+   * sent without that secret (copied from an access token's `did`, say) signs in as a new
+   * device, with a new id, untrusted. `secret` is set when this sign-in issued one: the client
+   * keeps it in secure storage and sends it with the id next time.
+   */
   async recognise(
     userId: string,
     input: DeviceInput | undefined,
     context: RequestContext,
-  ): Promise<{ device: DeviceRecord; isNew: boolean }> {
-    return this.store.recordDeviceSighting({
+  ): Promise<RecognisedDevice> {
+    const claimed = await this.#sighting(userId, input?.id ?? randomUUID(), input, context);
+    if (claimed.kind !== 'claimed') return claimed;
+    const fresh = await this.#sighting(userId, randomUUID(), input, context);
+    if (fresh.kind === 'claimed') throw new Error('a fresh device id was already taken');
+    return { ...fresh, claimRefused: true };
+  }
+
+  /** Whether `input` proves to be one of the user's trusted devices (id and its secret). */
+  async holdsTrustedDevice(userId: string, input: DeviceInput | undefined): Promise<boolean> {
+    if (!input?.id || !input.secret) return false;
+    const device = await this.store.findDevice(userId, input.id);
+    return (
+      device?.trusted === true &&
+      device.secretHash !== null &&
+      constantTimeEqual(device.secretHash, sha256(input.secret))
+    );
+  }
+
+  async #sighting(
+    userId: string,
+    id: string,
+    input: DeviceInput | undefined,
+    context: RequestContext,
+  ): Promise<RecognisedDevice | { kind: 'claimed' }> {
+    const secret = randomToken('ds_');
+    const outcome = await this.store.recordDeviceSighting({
       userId,
-      id: input?.id ?? randomUUID(),
+      id,
       name: input?.name ?? null,
       platform: input?.platform ?? null,
       ...parseUserAgent(context.userAgent),
       userAgent: context.userAgent,
       ip: context.ip,
       now: this.clock.now(),
+      secretHash: sha256(secret),
+      presentedSecretHash: input?.secret ? sha256(input.secret) : null,
     });
+    if (outcome.kind === 'claimed') return outcome;
+    return {
+      kind: outcome.kind,
+      device: outcome.device,
+      isNew: outcome.kind === 'new',
+      secret: outcome.kind === 'recognised' ? undefined : secret,
+      claimRefused: false,
+    };
   }
 
   list(userId: string): Promise<DeviceRecord[]> {

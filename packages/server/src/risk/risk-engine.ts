@@ -50,13 +50,14 @@ export class RiskEngine {
     const { history, policy } = { history: input.history, policy: this.policy };
     const fired: RiskSignal[] = [];
     if (input.device.isNew) fired.push('new_device');
-    if (input.device.trusted) fired.push('trusted_device');
     if (history.failedLoginsForAccount >= policy.failedLogins) fired.push('failed_logins_account');
     if (history.failedLoginsFromIP >= policy.failedLogins) fired.push('failed_logins_ip');
     if (history.refreshTokenReuses > 0) fired.push('refresh_token_reused');
     if (history.liveSessions + 1 > policy.maxSessions) fired.push('concurrent_sessions');
     const networks = new Set([...history.recentLoginIPs, input.ip].map(networkOf).filter((n) => n !== null));
     if (networks.size >= policy.velocityNetworks) fired.push('signin_velocity');
+    // A discount, not a signal: it counts only against another signal (docs/api.md).
+    if (fired.length > 0 && input.device.trusted) fired.push('trusted_device');
     return this.#verdict(fired);
   }
 

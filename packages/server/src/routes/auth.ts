@@ -14,13 +14,22 @@ export const DeviceId = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{8,128}$/, 'device id must be 8-128 of [A-Za-z0-9._:-]');
 
+/** `ds_` and 256 bits in base64url, as issued (DeviceService.recognise). */
+const DeviceSecret = z.string().regex(/^ds_[A-Za-z0-9_-]{43}$/, 'device secret is not one sessiond issued');
+
 const CreateSessionBody = z.strictObject({
   email,
   password,
+  /** A TOTP code with the password: the session starts at aal2, and passes the account ceiling. */
+  totp: z
+    .string()
+    .regex(/^\d{6}$/, 'totp must be 6 digits')
+    .optional(),
   client_id: z.string().min(1).max(100).optional(),
   device: z
     .strictObject({
       id: DeviceId.optional(),
+      secret: DeviceSecret.optional(),
       name: z.string().max(100).optional(),
       platform: z.string().max(50).optional(),
     })
@@ -45,7 +54,13 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     const mode = transport.transportOf(request);
     const body = parseInput(CreateSessionBody, request.body);
     const grant = await sessions.signIn(
-      { email: body.email, password: body.password, device: body.device, clientId: body.client_id },
+      {
+        email: body.email,
+        password: body.password,
+        ...(body.totp !== undefined ? { totp: body.totp } : {}),
+        device: body.device,
+        clientId: body.client_id,
+      },
       requestContext(request),
     );
     return transport.send(reply, mode, grant);

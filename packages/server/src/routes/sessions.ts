@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { listUserLogs, MAX_LOG_PAGE } from '../audit/log-query.js';
-import { SessiondError } from '../errors.js';
 import { authenticateRequest, requestContext } from '../http/authenticate.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import { activeSessionView, logView, sessionSummary, statusView } from '../http/views.js';
@@ -21,12 +20,7 @@ const StepUpBody = z.union([
 
 /** The authenticated half of the session API: every route needs a live session. */
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
-  const { sessions, store, devices, transport, totp } = app.sessiond;
-  const requireUser = async (auth: { session: { userId: string; id: string } }) => {
-    const user = await store.findUserById(auth.session.userId);
-    if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
-    return user;
-  };
+  const { sessions, store, devices, transport, factors } = app.sessiond;
 
   app.get('/api/auth/session/status', async (request) => {
     return statusView(await authenticateRequest(app.sessiond, request));
@@ -79,35 +73,25 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     return { revoked };
   });
 
-  // TOTP enrolment: a new secret (shown as a QR code), enabled by its first code. Sensitive:
-  // a session flagged for step-up cannot add a factor that would then satisfy the step-up.
+  // Factor changes: each needs a recent step-up with an existing factor (decision 016).
   app.post('/api/auth/totp/enroll', async (request) => {
     const auth = await authenticateRequest(app.sessiond, request);
-    requireNoPendingStepUp(auth);
     parseInput(NoFields, request.body);
-    const user = await requireUser(auth);
-    const { secret, otpauthURI } = await totp.enroll(user);
+    const { secret, otpauthURI } = await factors.enrolTOTP(auth);
     return { secret, otpauth_uri: otpauthURI };
   });
 
   app.post('/api/auth/totp/confirm', async (request) => {
     const auth = await authenticateRequest(app.sessiond, request);
-    requireNoPendingStepUp(auth);
     const { code } = parseInput(TOTPCodeBody, request.body);
-    const user = await requireUser(auth);
-    await totp.confirm(user, code);
-    const now = app.sessiond.clock.now();
-    await app.sessiond.store.appendLog({
-      action: 'totp_enrolled',
-      success: true,
-      userId: user.id,
-      sessionId: auth.session.id,
-      deviceId: auth.session.deviceId,
-      ...requestContext(request),
-      actor: 'user',
-      createdAt: now,
-    });
+    await factors.confirmTOTP(auth, code, requestContext(request));
     return { totp_enabled: true };
+  });
+
+  app.delete('/api/auth/totp', async (request) => {
+    const auth = await authenticateRequest(app.sessiond, request);
+    await factors.removeTOTP(auth, requestContext(request));
+    return { totp_enabled: false };
   });
 
   app.post('/api/auth/session/step-up', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { DeviceInput } from '@sessiond/protocol';
+import type { DeviceInput, DeviceSummary } from '@sessiond/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import type { TOTPFactor } from '../accounts/totp-factor.js';
@@ -10,20 +10,21 @@ import type { RequestContext } from '../http/request-context.js';
 import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
 import { uuidv7 } from '../lib/ids.js';
 import type { RiskEngine, RiskVerdict } from '../risk/risk-engine.js';
-import type { NewLogEntry, SessionRecord, UserRecord } from '../store/records.js';
+import type { NewLogEntry, SessionRecord, StepUpFactor, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
 import type { Authenticated } from './authenticator.js';
 import { eventSubject, systemLogEntry } from './event-subject.js';
 import { endedSessionError, type SessionEnding } from './session-ending.js';
 import type { SessionPolicy } from './session-policy.js';
+import { requireNoPendingStepUp } from './step-up-guard.js';
 
 /** What sign-in, refresh and step-up hand back to the client. */
 export interface TokenGrant {
   access: IssuedAccessToken;
   refreshToken: string;
   session: SessionRecord;
-  device: { id: string; trusted: boolean; new: boolean };
+  device: DeviceSummary;
 }
 
 export interface SessionServiceDeps {
@@ -52,17 +53,24 @@ export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
   async signIn(
-    input: { email: string; password: string; device?: DeviceInput; clientId?: string },
+    input: { email: string; password: string; totp?: string; device?: DeviceInput; clientId?: string },
     context: RequestContext,
   ): Promise<TokenGrant> {
     const { store, clock, accounts, devices, bus, policy } = this.deps;
     const clientId = input.clientId ?? 'default';
     if (!this.deps.clients.includes(clientId))
       throw new SessiondError('invalid_request', 'unknown client_id');
-    const check = await accounts.checkCredentials({ ...input, ip: context.ip });
+    const check = await accounts.checkCredentials({
+      email: input.email,
+      password: input.password,
+      ...(input.totp !== undefined ? { totp: input.totp } : {}),
+      ip: context.ip,
+      onTrustedDevice: (user) => devices.holdsTrustedDevice(user.id, input.device),
+    });
     if (!check.ok) return this.#rejectSignIn(check.user, context);
     const { user } = check;
-    const { device, isNew } = await devices.recognise(user.id, input.device, context);
+    const recognised = await devices.recognise(user.id, input.device, context);
+    const { device, isNew } = recognised;
     const now = clock.now();
     const verdict = this.deps.risk.assessSignIn({
       device: { isNew, trusted: device.trusted },
@@ -80,7 +88,8 @@ export class SessionService {
       userId: user.id,
       deviceId: device.id,
       clientId,
-      acr: 'aal1',
+      // Password and TOTP together are two factors (NIST SP 800-63B AAL2), and a re-authentication.
+      acr: check.secondFactor ? 'aal2' : 'aal1',
       ip: context.ip,
       userAgent: context.userAgent,
       authTime: now,
@@ -94,10 +103,18 @@ export class SessionService {
       // A suspicious sign-in still signs in, but must step up before anything sensitive.
       stepUpRequired: verdict.suspicious,
       refreshCount: 0,
+      reauthAt: check.secondFactor ? now : null,
+      reauthFactor: check.secondFactor ?? null,
     };
     const refreshToken = randomToken('rt_');
     const logBase = this.#logBase(session, context, now);
-    const logs: NewLogEntry[] = [{ ...logBase, action: 'login', detail: { risk: verdict } }];
+    const loginDetail = {
+      risk: verdict,
+      ...(check.secondFactor ? { second_factor: check.secondFactor } : {}),
+      // Named a known device without its secret: signed in as a new device instead.
+      ...(recognised.claimRefused ? { device_claim_refused: true } : {}),
+    };
+    const logs: NewLogEntry[] = [{ ...logBase, action: 'login', detail: loginDetail }];
     if (isNew) logs.push({ ...logBase, action: 'new_device_login' });
     if (verdict.suspicious)
       logs.push({ ...logBase, action: 'step_up_required', detail: { reason: 'risk', risk: verdict } });
@@ -120,7 +137,12 @@ export class SessionService {
       access: await this.deps.issuer.issue(session),
       refreshToken,
       session,
-      device: { id: device.id, trusted: device.trusted, new: isNew },
+      device: {
+        id: device.id,
+        trusted: device.trusted,
+        new: isNew,
+        ...(recognised.secret !== undefined ? { secret: recognised.secret } : {}),
+      },
     };
   }
 
@@ -188,10 +210,15 @@ export class SessionService {
     const { store, clock, accounts, bus } = this.deps;
     const user = await store.findUserById(auth.session.userId);
     if (!user) throw endedSessionError(auth.session, clock.now());
+    const onTrustedDevice = async (): Promise<boolean> =>
+      (await store.findDevice(user.id, auth.session.deviceId))?.trusted === true;
+    const factor: StepUpFactor = 'password' in proof ? 'password' : 'totp';
     const ok =
       'password' in proof
-        ? await accounts.confirmPassword(user, proof.password, context.ip)
-        : await accounts.checkUnderThrottle(user, context.ip, () => this.deps.totp.accepts(user, proof.totp));
+        ? await accounts.confirmPassword(user, { password: proof.password, ip: context.ip, onTrustedDevice })
+        : await accounts.checkUnderThrottle(user, { ip: context.ip, onTrustedDevice }, () =>
+            this.deps.totp.accepts(user, proof.totp),
+          );
     const now = clock.now();
     const logBase = this.#logBase(auth.session, context, now);
     if (!ok) {
@@ -200,7 +227,7 @@ export class SessionService {
         action: 'step_up',
         success: false,
         error: 'invalid_credentials',
-        detail: { factor: 'password' in proof ? 'password' : 'totp' },
+        detail: { factor },
       });
       throw new SessiondError(
         'invalid_credentials',
@@ -210,9 +237,10 @@ export class SessionService {
     const successor = this.#mintSuccessor();
     const session = await store.recordStepUp(auth.session.id, {
       acr: 'aal2',
+      factor,
       now,
       successor: successor.stored,
-      log: { ...logBase, action: 'step_up' },
+      log: { ...logBase, action: 'step_up', detail: { factor } },
     });
     if (!session) throw endedSessionError(auth.session, now);
     bus.publish('session.step_up', eventSubject(session, now));
@@ -237,6 +265,8 @@ export class SessionService {
     if (!session || session.userId !== auth.session.userId) {
       throw new SessiondError('session_not_found', 'no such session for this user');
     }
+    // Ending another session is as sensitive as ending them all: one by one must not sidestep it.
+    if (session.id !== auth.session.id) requireNoPendingStepUp(auth);
     return this.deps.ending.revoke(session, { reason: 'revoked', actor: 'user', context });
   }
 

@@ -1,6 +1,7 @@
 import type { DeviceRecord, NewLogEntry, SessionRecord } from './records.js';
 import type {
   DeviceSighting,
+  DeviceSightingOutcome,
   EndSessionInput,
   EndSessionsInput,
   ForgetDeviceInput,
@@ -48,7 +49,7 @@ export class CachedSessionStore implements SessionStore {
     return device;
   }
 
-  async recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }> {
+  async recordDeviceSighting(sighting: DeviceSighting): Promise<DeviceSightingOutcome> {
     const key = `${sighting.userId} ${sighting.id}`;
     this.#forgetDevice(key);
     const result = await this.inner.recordDeviceSighting(sighting);
@@ -129,8 +130,11 @@ export class CachedSessionStore implements SessionStore {
   appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
   countLiveSessions: SessionStore['countLiveSessions'] = (now) => this.inner.countLiveSessions(now);
   riskHistory: SessionStore['riskHistory'] = (input) => this.inner.riskHistory(input);
-  setTOTPSecret: SessionStore['setTOTPSecret'] = (userId, sealed) => this.inner.setTOTPSecret(userId, sealed);
-  enableTOTP: SessionStore['enableTOTP'] = (userId, now) => this.inner.enableTOTP(userId, now);
+  startTOTPEnrolment: SessionStore['startTOTPEnrolment'] = (userId, sealed) =>
+    this.inner.startTOTPEnrolment(userId, sealed);
+  confirmTOTPEnrolment: SessionStore['confirmTOTPEnrolment'] = (userId, input) =>
+    this.inner.confirmTOTPEnrolment(userId, input);
+  removeTOTP: SessionStore['removeTOTP'] = (userId, log) => this.inner.removeTOTP(userId, log);
   useTOTPStep: SessionStore['useTOTPStep'] = (userId, step) => this.inner.useTOTPStep(userId, step);
   listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
   listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();

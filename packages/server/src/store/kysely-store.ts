@@ -31,6 +31,7 @@ import type { Database } from './schema.js';
 import {
   type ApplyStateOperationInput,
   type DeviceSighting,
+  type DeviceSightingOutcome,
   EmailTakenError,
   type EndSessionInput,
   type EndSessionsInput,
@@ -95,19 +96,29 @@ export class KyselySessionStore implements SessionStore {
     return row && toUser(row);
   }
 
-  async recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }> {
-    const { now, ip, ...fields } = sighting;
+  async recordDeviceSighting(sighting: DeviceSighting): Promise<DeviceSightingOutcome> {
+    const { now, ip, secretHash, presentedSecretHash, ...fields } = sighting;
     return this.#transact(async (trx) => {
       const inserted = await trx
         .insertInto('devices')
-        .values({ ...fields, lastIp: ip, trusted: 0, trustedAt: null, firstSeenAt: now, lastSeenAt: now })
+        .values({
+          ...fields,
+          lastIp: ip,
+          trusted: 0,
+          trustedAt: null,
+          firstSeenAt: now,
+          lastSeenAt: now,
+          secretHash,
+        })
         .onConflict((conflict) => conflict.columns(['userId', 'id']).doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (inserted) return { device: toDevice(inserted), isNew: true };
+      if (inserted) return { kind: 'new', device: toDevice(inserted) };
+      // Only the holder of the device's secret updates it; a device without one (first seen
+      // before binding) takes this sighting's secret and loses its trust. SET reads the old row.
       const updated = await trx
         .updateTable('devices')
-        .set({
+        .set((eb) => ({
           lastSeenAt: now,
           lastIp: ip,
           userAgent: fields.userAgent,
@@ -117,12 +128,27 @@ export class KyselySessionStore implements SessionStore {
           // A client that stops sending a name keeps the one it sent before.
           ...(fields.name !== null ? { name: fields.name } : {}),
           ...(fields.platform !== null ? { platform: fields.platform } : {}),
-        })
+          secretHash: eb.fn.coalesce('secretHash', eb.val(secretHash)),
+          trusted: eb.case().when('secretHash', 'is', null).then(0).else(eb.ref('trusted')).end(),
+          trustedAt: eb
+            .case()
+            .when('secretHash', 'is', null)
+            .then(eb.val<number | null>(null))
+            .else(eb.ref('trustedAt'))
+            .end(),
+        }))
         .where('userId', '=', sighting.userId)
         .where('id', '=', sighting.id)
+        .where((eb) =>
+          presentedSecretHash === null
+            ? eb('secretHash', 'is', null)
+            : eb.or([eb('secretHash', 'is', null), eb('secretHash', '=', presentedSecretHash)]),
+        )
         .returningAll()
-        .executeTakeFirstOrThrow();
-      return { device: toDevice(updated), isNew: false };
+        .executeTakeFirst();
+      if (!updated) return { kind: 'claimed' };
+      const device = toDevice(updated);
+      return { kind: device.secretHash === presentedSecretHash ? 'recognised' : 'bound', device };
     });
   }
 
@@ -310,6 +336,8 @@ export class KyselySessionStore implements SessionStore {
         .set((eb) => ({
           acr: input.acr,
           authTime: now,
+          reauthAt: now,
+          reauthFactor: input.factor,
           stepUpRequired: 0,
           lastActivityAt: now,
           idleExpiresAt: eb(eb.val(now), '+', eb.ref('idleTimeoutMs')),
@@ -406,13 +434,17 @@ export class KyselySessionStore implements SessionStore {
             return refuse({ kind: 'rejected', reason: 'invalid_operation', message: error.message });
           throw error;
         }
-        if (stateDocumentSize(document) > input.maxDocumentBytes) {
+        const documentBytes = stateDocumentSize(document);
+        if (documentBytes > input.maxDocumentBytes) {
           return refuse({
             kind: 'rejected',
             reason: 'state_too_large',
             message: `the ${input.namespace} document would exceed ${input.maxDocumentBytes} bytes`,
           });
         }
+        const overQuota = await stateQuotaRefusal(trx, input, { current, next: document, documentBytes });
+        if (overQuota !== undefined)
+          return refuse({ kind: 'rejected', reason: 'state_quota_exceeded', message: overQuota });
         const serialised = JSON.stringify(document);
         await trx
           .insertInto('stateDocuments')
@@ -590,20 +622,47 @@ export class KyselySessionStore implements SessionStore {
     return Number(row.n);
   }
 
-  async setTOTPSecret(userId: string, sealed: string): Promise<void> {
+  async startTOTPEnrolment(userId: string, pendingSealed: string): Promise<void> {
     await this.#transact((trx) =>
-      trx
-        .updateTable('users')
-        .set({ totpSecretSealed: sealed, totpEnabledAt: null, totpLastStep: null })
-        .where('id', '=', userId)
-        .execute(),
+      trx.updateTable('users').set({ totpPendingSealed: pendingSealed }).where('id', '=', userId).execute(),
     );
   }
 
-  async enableTOTP(userId: string, now: number): Promise<void> {
-    await this.#transact((trx) =>
-      trx.updateTable('users').set({ totpEnabledAt: now }).where('id', '=', userId).execute(),
-    );
+  async confirmTOTPEnrolment(
+    userId: string,
+    input: { pendingSealed: string; now: number; log: NewLogEntry },
+  ): Promise<{ replaced: boolean } | undefined> {
+    return this.#transact(async (trx) => {
+      const before = await trx
+        .selectFrom('users')
+        .select(['totpEnabledAt', 'totpPendingSealed'])
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (!before || before.totpPendingSealed !== input.pendingSealed) return undefined;
+      const result = await trx
+        .updateTable('users')
+        .set({ totpSecretSealed: input.pendingSealed, totpPendingSealed: null, totpEnabledAt: input.now })
+        .where('id', '=', userId)
+        .where('totpPendingSealed', '=', input.pendingSealed)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return undefined;
+      await insertLog(trx, input.log);
+      return { replaced: before.totpEnabledAt !== null };
+    });
+  }
+
+  async removeTOTP(userId: string, log: NewLogEntry): Promise<boolean> {
+    return this.#transact(async (trx) => {
+      const result = await trx
+        .updateTable('users')
+        .set({ totpSecretSealed: null, totpPendingSealed: null, totpEnabledAt: null })
+        .where('id', '=', userId)
+        .where('totpEnabledAt', 'is not', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await insertLog(trx, log);
+      return true;
+    });
   }
 
   async useTOTPStep(userId: string, step: number): Promise<boolean> {
@@ -696,6 +755,46 @@ async function readDocument(
   return row
     ? { document: JSON.parse(row.document) as JSONObject, version: Number(row.version) }
     : { document: {}, version: 0 };
+}
+
+// --- state quotas (issue 12) ------------------------------------------------------------
+
+/**
+ * Why the user's quota refuses turning `current` into `next` (of `documentBytes`) in the
+ * input's namespace, or undefined. Called inside applyStateOperation's transaction after the
+ * user's cursor row was taken (a row lock until commit on PostgreSQL; one writer on SQLite), so
+ * it sees every earlier operation of the user and no concurrent one: two operations cannot pass
+ * the quota together. Empty documents count for nothing, so emptying one frees its namespace.
+ */
+async function stateQuotaRefusal(
+  db: Executor,
+  input: ApplyStateOperationInput,
+  change: { current: JSONObject; next: JSONObject; documentBytes: number },
+): Promise<string | undefined> {
+  const quota = input.userQuota;
+  if (quota === undefined || isEmptyDocument(change.next)) return undefined;
+  const others = await db
+    .selectFrom('stateDocuments')
+    .select((eb) => [
+      eb.fn.countAll<number | string>().as('namespaces'),
+      // Stored documents are their JSON text: octet_length is stateDocumentSize, in SQL.
+      eb.fn.sum<number | string | null>(sql`octet_length(${sql.ref('document')})`).as('bytes'),
+    ])
+    .where('userId', '=', input.userId)
+    .where('namespace', '<>', input.namespace)
+    .where('document', '<>', '{}')
+    .executeTakeFirstOrThrow();
+  if (isEmptyDocument(change.current) && Number(others.namespaces) >= quota.maxNamespaces)
+    return `at most ${quota.maxNamespaces} state namespaces may hold data; empty one first`;
+  const total = Number(others.bytes ?? 0) + change.documentBytes;
+  // Growth only: an operation that shrinks the document goes through even over the quota.
+  if (total > quota.maxBytes && change.documentBytes > stateDocumentSize(change.current))
+    return `the user's state would exceed ${quota.maxBytes} bytes across namespaces`;
+  return undefined;
+}
+
+function isEmptyDocument(document: JSONObject): boolean {
+  return Object.keys(document).length === 0;
 }
 
 async function findStateOperation(

@@ -244,6 +244,20 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0007_factors_and_device_binding': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // A TOTP enrolment in progress is kept apart from the enabled factor, so starting one
+        // never disables the factor the user already has (issue 12).
+        await db.schema.alterTable('users').addColumn('totp_pending_sealed', 'text').execute();
+        // When, and with which factor, the session last re-authenticated (step-up): factor
+        // changes need a recent one (decision 016).
+        await db.schema.alterTable('sessions').addColumn('reauth_at', 'bigint').execute();
+        await db.schema.alterTable('sessions').addColumn('reauth_factor', 'text').execute();
+        // SHA-256 of the device secret issued at the device's first sign-in: naming a device
+        // id is not enough to be that device (decision 017). Null for devices seen before.
+        await db.schema.alterTable('devices').addColumn('secret_hash', 'text').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

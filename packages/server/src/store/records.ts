@@ -12,6 +12,8 @@ export interface UserRecord {
   totpSecretSealed?: string | null;
   /** Null until the first code is confirmed. */
   totpEnabledAt?: number | null;
+  /** An enrolment started and not yet confirmed; the enabled factor stays as it is meanwhile. */
+  totpPendingSealed?: string | null;
 }
 
 export interface DeviceRecord {
@@ -28,6 +30,11 @@ export interface DeviceRecord {
   firstSeenAt: number;
   lastSeenAt: number;
   lastIP: string | null;
+  /**
+   * SHA-256 of the device secret the device was given at its first sign-in; null for a device
+   * first seen before device binding (it gets one at its next sign-in, and loses its trust).
+   */
+  secretHash: string | null;
 }
 
 export interface SessionRecord {
@@ -51,7 +58,13 @@ export interface SessionRecord {
   endReason: SessionEndReason | null;
   stepUpRequired: boolean;
   refreshCount: number;
+  /** When the session last re-authenticated with a step-up, and with what; null if never. */
+  reauthAt: number | null;
+  reauthFactor: StepUpFactor | null;
 }
+
+/** The factors a step-up can be made with. */
+export type StepUpFactor = 'password' | 'totp';
 
 export type RefreshTokenStatus = 'active' | 'rotated' | 'revoked';
 

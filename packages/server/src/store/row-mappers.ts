@@ -8,6 +8,7 @@ import type {
   RefreshTokenStatus,
   SessionRecord,
   SigningKeyRecord,
+  StepUpFactor,
   UserRecord,
 } from './records.js';
 import type { Database } from './schema.js';
@@ -25,6 +26,7 @@ export function toUser(row: Selectable<Database['users']>): UserRecord {
     createdAt: num(row.createdAt),
     totpSecretSealed: row.totpSecretSealed,
     totpEnabledAt: numOrNull(row.totpEnabledAt),
+    totpPendingSealed: row.totpPendingSealed,
   };
 }
 
@@ -43,6 +45,7 @@ export function toDevice(row: Selectable<Database['devices']>): DeviceRecord {
     firstSeenAt: num(row.firstSeenAt),
     lastSeenAt: num(row.lastSeenAt),
     lastIP: row.lastIp,
+    secretHash: row.secretHash,
   };
 }
 
@@ -65,6 +68,8 @@ export function toSession(row: Selectable<Database['sessions']>): SessionRecord 
     endReason: row.endReason as SessionEndReason | null,
     stepUpRequired: num(row.stepUpRequired) === 1,
     refreshCount: num(row.refreshCount),
+    reauthAt: numOrNull(row.reauthAt),
+    reauthFactor: row.reauthFactor as StepUpFactor | null,
   };
 }
 

@@ -13,6 +13,7 @@ export interface Database {
     totpSecretSealed: string | null;
     totpEnabledAt: number | null;
     totpLastStep: number | null;
+    totpPendingSealed: string | null;
   };
   adminKeys: { id: string; keyHash: string; name: string; createdAt: number };
   webhookCursors: {
@@ -41,6 +42,7 @@ export interface Database {
     firstSeenAt: number;
     lastSeenAt: number;
     lastIp: string | null;
+    secretHash: string | null;
   };
   sessions: {
     id: string;
@@ -60,6 +62,8 @@ export interface Database {
     endReason: string | null;
     stepUpRequired: number;
     refreshCount: number;
+    reauthAt: number | null;
+    reauthFactor: string | null;
   };
   refreshTokens: {
     id: string;

@@ -8,6 +8,7 @@ import type {
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
+  StepUpFactor,
   UserRecord,
 } from './records.js';
 
@@ -23,7 +24,23 @@ export interface DeviceSighting {
   userAgent: string | null;
   ip: string | null;
   now: number;
+  /** The hash of a fresh device secret: bound to the device if it has none yet. */
+  secretHash: string;
+  /** The hash of the secret the client presented for this device id, if any. */
+  presentedSecretHash: string | null;
 }
+
+/**
+ * - `new`: first sign-in of this user from this device id; the device now has `secretHash`.
+ * - `bound`: a device first seen before device binding: it now has `secretHash` and, until
+ *   the user trusts it again, no trust (nothing proved it is the device that was trusted).
+ * - `recognised`: the presented secret is the device's.
+ * - `claimed`: the id is a known device of the user's, but the secret is missing or wrong; the
+ *   device record is left untouched (the caller signs in as a new device instead).
+ */
+export type DeviceSightingOutcome =
+  | { kind: 'new' | 'bound' | 'recognised'; device: DeviceRecord }
+  | { kind: 'claimed' };
 
 export interface RotateRefreshTokenInput {
   tokenHash: string;
@@ -83,10 +100,11 @@ export interface SessionStore {
   findUserById(id: string): Promise<UserRecord | undefined>;
 
   /**
-   * Records a sign-in from a device: inserts it if this user never used it (`isNew: true`),
-   * else refreshes its last-seen fields. Of concurrent first sightings exactly one is new.
+   * Records a sign-in from a device: inserts it if this user never used it (`new`), else, if the
+   * presented secret is the device's (or the device has none yet), refreshes its last-seen
+   * fields. Of concurrent first sightings exactly one is `new`; the others are `claimed`.
    */
-  recordDeviceSighting(sighting: DeviceSighting): Promise<{ device: DeviceRecord; isNew: boolean }>;
+  recordDeviceSighting(sighting: DeviceSighting): Promise<DeviceSightingOutcome>;
   findDevice(userId: string, deviceId: string): Promise<DeviceRecord | undefined>;
   listDevices(userId: string): Promise<DeviceRecord[]>;
   /**
@@ -190,10 +208,22 @@ export interface SessionStore {
    */
   riskHistory(input: { userId: string; ip: string | null; since: number; now: number }): Promise<RiskHistory>;
 
-  /** Sets (or replaces) the user's TOTP secret, sealed, not yet enabled. */
-  setTOTPSecret(userId: string, sealed: string): Promise<void>;
-  /** Enables the TOTP factor, once its first code was confirmed. */
-  enableTOTP(userId: string, now: number): Promise<void>;
+  /**
+   * Starts a TOTP enrolment: stores the new secret, sealed, as pending. The enabled factor, if
+   * any, is untouched until the enrolment is confirmed.
+   */
+  startTOTPEnrolment(userId: string, pendingSealed: string): Promise<void>;
+  /**
+   * Makes the pending secret the enabled factor and writes `log`, in one transaction, if the
+   * pending secret is still `pendingSealed` (a newer enrolment started meanwhile wins). Returns
+   * whether a factor was enabled before (a replacement) or undefined if nothing was confirmed.
+   */
+  confirmTOTPEnrolment(
+    userId: string,
+    input: { pendingSealed: string; now: number; log: NewLogEntry },
+  ): Promise<{ replaced: boolean } | undefined>;
+  /** Removes the TOTP factor (enabled and pending) and writes `log`, atomically; false if none. */
+  removeTOTP(userId: string, log: NewLogEntry): Promise<boolean>;
   /**
    * Records that the TOTP code of `step` was used, if no code of that step or a later one was:
    * false means a replayed code (RFC 6238 §5.2).
@@ -223,6 +253,8 @@ export interface SessionStore {
 
 export interface RecordStepUpInput {
   acr: AssuranceLevel;
+  /** The factor the user re-authenticated with (recorded as the session's `reauthFactor`). */
+  factor: StepUpFactor;
   now: number;
   successor: { id: string; tokenHash: string; sealed: string };
   log: NewLogEntry;
@@ -244,18 +276,40 @@ export interface ApplyStateOperationInput {
   operation: StateOperation;
   now: number;
   maxDocumentBytes: number;
+  /** Per-user bounds over all of the user's namespaces; none when absent. */
+  userQuota?: StateUserQuota;
+}
+
+// --- state quotas (issue 12) ------------------------------------------------------------
+
+/**
+ * Bounds on one user's whole state, checked inside `applyStateOperation`'s transaction after
+ * the user's cursor row is taken, so the user's concurrent operations are checked one after
+ * another and cannot pass the bounds together. An operation that does not grow the user's total
+ * (or empties a namespace) is never refused: a user over a lowered quota can still shrink.
+ */
+export interface StateUserQuota {
+  /** Namespaces whose document is not empty (`{}`). */
+  maxNamespaces: number;
+  /** Sum of the UTF-8 JSON bytes of the user's documents. */
+  maxBytes: number;
 }
 
 /**
  * - `applied`: stored under the next per-user sequence number, the document updated;
  *   `previousSeq` is the document's version before (0 for a new document).
  * - `duplicate`: this `clientOpId` was applied before (as `seq`); nothing changed.
- * - `rejected`: the operation clashes with the document or would make it too large; nothing changed.
+ * - `rejected`: the operation clashes with the document, would make it too large, or would pass
+ *   the user's quota; nothing changed.
  */
 export type StateOperationOutcome =
   | { kind: 'applied'; seq: number; previousSeq: number; document: JSONObject }
   | { kind: 'duplicate'; seq: number }
-  | { kind: 'rejected'; reason: 'invalid_operation' | 'state_too_large'; message: string };
+  | {
+      kind: 'rejected';
+      reason: 'invalid_operation' | 'state_too_large' | 'state_quota_exceeded';
+      message: string;
+    };
 
 export type StateCatchUp =
   | { kind: 'operations'; seq: number; operations: StateOperationRecord[] }

@@ -21,6 +21,8 @@ export const SESSION_EVENTS_FOR_DEVICES = {
       kept_session_id: e.kept_session_id,
       revoked: e.revoked,
     }),
+  'factor.changed': (e: EventPayloads['factor.changed']) =>
+    sessionEvent('account.factor_changed', e, { factor: e.factor, change: e.change }),
 } as const;
 
 function sessionEvent(

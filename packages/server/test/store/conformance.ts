@@ -66,6 +66,8 @@ export function describeSessionStoreConformance(
         endReason: null,
         stepUpRequired: false,
         refreshCount: 0,
+        reauthAt: null,
+        reauthFactor: null,
         ...overrides,
       };
       const tokenHash = `hash-${randomUUID()}`;
@@ -96,25 +98,81 @@ export function describeSessionStoreConformance(
     describe('users', () => {
       it('stores and finds a user by email and id', async () => {
         const user = await newUser('ann@example.com');
-        const stored = { ...user, totpSecretSealed: null, totpEnabledAt: null };
+        const stored = { ...user, totpSecretSealed: null, totpEnabledAt: null, totpPendingSealed: null };
         expect(await store.findUserByEmail('ann@example.com')).toEqual(stored);
         expect(await store.findUserById(user.id)).toEqual(stored);
         expect(await store.findUserByEmail('bob@example.com')).toBeUndefined();
       });
 
-      it('keeps a TOTP secret, enables it, and accepts each time step once, racing included', async () => {
+      it('keeps a TOTP enrolment pending, enables it, and accepts each time step once, racing included', async () => {
         const user = await newUser('totp@example.com');
-        await store.setTOTPSecret(user.id, 'sealed-secret');
+        await store.startTOTPEnrolment(user.id, 'sealed-secret');
         expect(await store.findUserById(user.id)).toMatchObject({
-          totpSecretSealed: 'sealed-secret',
+          totpSecretSealed: null,
+          totpPendingSealed: 'sealed-secret',
           totpEnabledAt: null,
         });
-        await store.enableTOTP(user.id, T0);
-        expect(await store.findUserById(user.id)).toMatchObject({ totpEnabledAt: T0 });
+        const session = (await newSession({}, user.id)).session;
+        expect(
+          await store.confirmTOTPEnrolment(user.id, {
+            pendingSealed: 'sealed-secret',
+            now: T0,
+            log: log('totp_enrolled', session),
+          }),
+        ).toEqual({ replaced: false });
+        expect(await store.findUserById(user.id)).toMatchObject({
+          totpSecretSealed: 'sealed-secret',
+          totpPendingSealed: null,
+          totpEnabledAt: T0,
+        });
         const racing = await Promise.all(Array.from({ length: 4 }, () => store.useTOTPStep(user.id, 100)));
         expect(racing.filter(Boolean)).toHaveLength(1);
         expect(await store.useTOTPStep(user.id, 99)).toBe(false);
         expect(await store.useTOTPStep(user.id, 101)).toBe(true);
+      });
+
+      it('a new enrolment leaves the enabled factor alone until confirmed; only the latest pending one confirms', async () => {
+        const user = await newUser('totp2@example.com');
+        const session = (await newSession({}, user.id)).session;
+        await store.startTOTPEnrolment(user.id, 'first');
+        await store.confirmTOTPEnrolment(user.id, {
+          pendingSealed: 'first',
+          now: T0,
+          log: log('totp_enrolled', session),
+        });
+        await store.startTOTPEnrolment(user.id, 'second');
+        await store.startTOTPEnrolment(user.id, 'third');
+        expect(await store.findUserById(user.id)).toMatchObject({
+          totpSecretSealed: 'first',
+          totpEnabledAt: T0,
+        });
+        expect(
+          await store.confirmTOTPEnrolment(user.id, {
+            pendingSealed: 'second',
+            now: T0 + 1,
+            log: log('totp_enrolled', session),
+          }),
+        ).toBeUndefined();
+        expect(
+          await store.confirmTOTPEnrolment(user.id, {
+            pendingSealed: 'third',
+            now: T0 + 2,
+            log: log('totp_enrolled', session),
+          }),
+        ).toEqual({ replaced: true });
+        expect(await store.findUserById(user.id)).toMatchObject({
+          totpSecretSealed: 'third',
+          totpEnabledAt: T0 + 2,
+        });
+        expect(await store.removeTOTP(user.id, log('totp_removed', session))).toBe(true);
+        expect(await store.removeTOTP(user.id, log('totp_removed', session))).toBe(false);
+        expect(await store.findUserById(user.id)).toMatchObject({
+          totpSecretSealed: null,
+          totpEnabledAt: null,
+        });
+        const actions = (await store.listLogs({ userId: user.id, limit: 20 })).map((row) => row.action);
+        expect(actions.filter((a) => a === 'totp_enrolled')).toHaveLength(2);
+        expect(actions.filter((a) => a === 'totp_removed')).toHaveLength(1);
       });
 
       it('rejects a second user with the same email, even when racing', async () => {
@@ -147,38 +205,84 @@ export function describeSessionStoreConformance(
         userAgent: 'ua',
         ip: '10.0.0.1',
         now: at,
+        secretHash: 'secret-hash-1',
+        presentedSecretHash: 'secret-hash-1' as string | null,
       });
 
-      it('reports the first sighting as new and later ones as known, updating last seen', async () => {
+      it('reports the first sighting as new and later ones, with its secret, as recognised, updating last seen', async () => {
         const user = await newUser();
-        const first = await store.recordDeviceSighting(sighting(user.id, T0));
-        expect(first.isNew).toBe(true);
+        const first = await store.recordDeviceSighting({
+          ...sighting(user.id, T0),
+          presentedSecretHash: null,
+        });
+        expect(first).toMatchObject({ kind: 'new', device: { secretHash: 'secret-hash-1' } });
         const second = await store.recordDeviceSighting({
           ...sighting(user.id, T0 + 5),
           name: null,
           ip: '10.0.0.2',
+          secretHash: 'unused',
         });
-        expect(second.isNew).toBe(false);
-        expect(second.device).toMatchObject({
+        expect(second.kind).toBe('recognised');
+        expect(second.kind !== 'claimed' && second.device).toMatchObject({
           name: 'Phone',
           lastIP: '10.0.0.2',
           lastSeenAt: T0 + 5,
           firstSeenAt: T0,
+          secretHash: 'secret-hash-1',
+        });
+      });
+
+      it('refuses a sighting of a known device without its secret and leaves the device untouched', async () => {
+        const user = await newUser();
+        await store.recordDeviceSighting(sighting(user.id, T0));
+        await store.setDeviceTrust(user.id, 'device-abc-123', {
+          trusted: true,
+          idleTimeoutMs: IDLE,
+          log: {
+            action: 'device_trusted',
+            success: true,
+            userId: user.id,
+            ip: null,
+            userAgent: null,
+            createdAt: T0,
+          },
+        });
+        for (const presentedSecretHash of [null, 'wrong-hash']) {
+          const outcome = await store.recordDeviceSighting({
+            ...sighting(user.id, T0 + 9),
+            ip: '6.6.6.6',
+            name: 'Attacker',
+            presentedSecretHash,
+          });
+          expect(outcome).toEqual({ kind: 'claimed' });
+        }
+        expect(await store.findDevice(user.id, 'device-abc-123')).toMatchObject({
+          name: 'Phone',
+          lastIP: '10.0.0.1',
+          trusted: true,
+          secretHash: 'secret-hash-1',
         });
       });
 
       it('treats the same device id as new for a different user', async () => {
         const [a, b] = [await newUser(), await newUser()];
-        expect((await store.recordDeviceSighting(sighting(a.id, T0))).isNew).toBe(true);
-        expect((await store.recordDeviceSighting(sighting(b.id, T0))).isNew).toBe(true);
+        expect((await store.recordDeviceSighting(sighting(a.id, T0))).kind).toBe('new');
+        expect((await store.recordDeviceSighting(sighting(b.id, T0))).kind).toBe('new');
       });
 
-      it('of concurrent first sightings exactly one is new', async () => {
+      it('of concurrent first sightings exactly one is new; the others are claims', async () => {
         const user = await newUser();
         const results = await Promise.all(
-          Array.from({ length: 8 }, (_, i) => store.recordDeviceSighting(sighting(user.id, T0 + i))),
+          Array.from({ length: 8 }, (_, i) =>
+            store.recordDeviceSighting({
+              ...sighting(user.id, T0 + i),
+              secretHash: `hash-${i}`,
+              presentedSecretHash: null,
+            }),
+          ),
         );
-        expect(results.filter((r) => r.isNew)).toHaveLength(1);
+        expect(results.filter((r) => r.kind === 'new')).toHaveLength(1);
+        expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(7);
       });
 
       it('sets trust, applies the idle timeout to live sessions of that device, and forgets it', async () => {
@@ -454,6 +558,8 @@ export function describeSessionStoreConformance(
           userAgent: null,
           ip: null,
           now: T0,
+          secretHash: 'h',
+          presentedSecretHash: 'h',
         });
         const { session, tokenHash } = await newSession({}, user.id);
         const read = () => store.findSession(session.id);
@@ -524,6 +630,8 @@ export function describeSessionStoreConformance(
             userAgent: null,
             ip,
             now: T0,
+            secretHash: 'h',
+            presentedSecretHash: 'h',
           });
         await sight('Phone', '10.0.0.1');
         const { session } = await newSession({ deviceId: 'device-0009' }, user.id);

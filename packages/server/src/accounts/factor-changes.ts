@@ -1,0 +1,83 @@
+import type { EventBus } from '../bus/event-bus.js';
+import type { Clock } from '../clock.js';
+import { SessiondError } from '../errors.js';
+import type { RequestContext } from '../http/request-context.js';
+import type { Authenticated } from '../sessions/authenticator.js';
+import { eventSubject } from '../sessions/event-subject.js';
+import { requireRecentReauthentication } from '../sessions/reauthentication.js';
+import type { NewLogEntry, UserRecord } from '../store/records.js';
+import type { SessionStore } from '../store/session-store.js';
+import type { TOTPFactor } from './totp-factor.js';
+
+/**
+ * Adding, replacing and removing the user's factors. Every change needs a recent
+ * re-authentication with an existing factor (decision 016), is written to the audit log with the
+ * change itself, and is announced to the user's devices (`factor.changed`).
+ */
+export class FactorChanges {
+  constructor(
+    private readonly deps: {
+      store: SessionStore;
+      clock: Clock;
+      bus: EventBus;
+      totp: TOTPFactor;
+      reauthMaxAgeMs: number;
+    },
+  ) {}
+
+  /** Starts a TOTP enrolment: the secret to show; the enabled factor (if any) stays until confirmed. */
+  async enrolTOTP(auth: Authenticated): Promise<{ secret: string; otpauthURI: string }> {
+    const user = await this.#reauthenticatedUser(auth);
+    return this.deps.totp.enroll(user);
+  }
+
+  async confirmTOTP(auth: Authenticated, code: string, context: RequestContext): Promise<void> {
+    const user = await this.#reauthenticatedUser(auth);
+    const log = this.#log(auth, context, 'totp_enrolled');
+    const { replaced } = await this.deps.totp.confirm(user, code, {
+      ...log,
+      detail: { replaced: user.totpEnabledAt != null },
+    });
+    this.#announce(auth, replaced ? 'replaced' : 'enrolled');
+  }
+
+  async removeTOTP(auth: Authenticated, context: RequestContext): Promise<void> {
+    const user = await this.#reauthenticatedUser(auth);
+    if (!(await this.deps.totp.remove(user, this.#log(auth, context, 'totp_removed')))) {
+      throw new SessiondError('totp_not_enrolled', 'no TOTP factor is enrolled for this user');
+    }
+    this.#announce(auth, 'removed');
+  }
+
+  async #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
+    const user = await this.deps.store.findUserById(auth.session.userId);
+    if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
+    requireRecentReauthentication(auth.session, user, {
+      now: this.deps.clock.now(),
+      maxAgeMs: this.deps.reauthMaxAgeMs,
+    });
+    return user;
+  }
+
+  #log(auth: Authenticated, context: RequestContext, action: 'totp_enrolled' | 'totp_removed'): NewLogEntry {
+    return {
+      action,
+      success: true,
+      userId: auth.session.userId,
+      sessionId: auth.session.id,
+      deviceId: auth.session.deviceId,
+      ip: context.ip,
+      userAgent: context.userAgent,
+      actor: 'user',
+      createdAt: this.deps.clock.now(),
+    };
+  }
+
+  #announce(auth: Authenticated, change: 'enrolled' | 'replaced' | 'removed'): void {
+    this.deps.bus.publish('factor.changed', {
+      ...eventSubject(auth.session, this.deps.clock.now()),
+      factor: 'totp',
+      change,
+    });
+  }
+}
