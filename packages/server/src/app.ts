@@ -7,8 +7,10 @@ import { type OpenedBus, openBus } from './bus/open-bus.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { SessiondError } from './errors.js';
+import { answerClientError } from './http/client-error.js';
 import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installNoStore } from './http/no-store.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import { adminRoutes } from './routes/admin.js';
@@ -72,6 +74,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.bodyLimitBytes,
+    // Requests Node's parser refuses (malformed, headers too large) answer in our contract too.
+    clientErrorHandler: answerClientError,
     trustProxy: config.trustProxy,
     // While closing, new requests are refused by our onRequest hook below, in the {error,
     // message} contract; Fastify's own 503 body is not. Fastify still adds `Connection: close`.
@@ -140,10 +144,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       services.metrics.observeRefresh(reply.statusCode, reply.elapsedTime / 1000);
     }
   });
-  app.addHook('onSend', async (request, reply) => {
-    // Everything under /api/auth is per-user and may carry tokens: never cache it.
-    if (request.url.startsWith('/api/auth/')) reply.header('cache-control', 'no-store');
-  });
+  installNoStore(app);
 
   await app.register(opsRoutes);
   await app.register(authRoutes);
