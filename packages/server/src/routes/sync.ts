@@ -47,6 +47,10 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
           ending,
           clock,
           log: request.log,
+          limits: {
+            maxBufferedBytes: config.syncMaxBufferedBytes,
+            subscribes: { perSecond: config.syncSubscribesPerSecond, burst: config.syncSubscribeBurst },
+          },
           onAuthenticated: (connection) => syncHub.add(connection),
           onClosed: (connection) => syncHub.remove(connection),
         },

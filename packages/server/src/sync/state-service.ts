@@ -2,7 +2,7 @@ import { type JSONObject, parseStateOperation, StateOperationError } from '@sess
 import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
-import type { SessionStore, StateCatchUp } from '../store/session-store.js';
+import type { SessionStore, StateCatchUp, StateUserQuota } from '../store/session-store.js';
 import type { OperationRateLimiter } from './op-rate-limiter.js';
 
 /** More missed operations than this and catch-up sends the document instead: it is smaller. */
@@ -32,7 +32,12 @@ export class StateService {
     private readonly clock: Clock,
     private readonly bus: EventBus,
     private readonly rateLimiter: OperationRateLimiter,
-    private readonly limits: { maxDocumentBytes: number; retentionDays: number },
+    private readonly limits: {
+      maxDocumentBytes: number;
+      retentionDays: number;
+      /** Namespaces and bytes per user, over HTTP and the socket alike (the store checks it). */
+      userQuota?: StateUserQuota;
+    },
   ) {}
 
   /** What a client that applied up to `since` missed: operations, or a snapshot (see the store). */
@@ -66,6 +71,7 @@ export class StateService {
       operation,
       now,
       maxDocumentBytes: this.limits.maxDocumentBytes,
+      ...(this.limits.userQuota ? { userQuota: this.limits.userQuota } : {}),
     });
     if (outcome.kind === 'rejected') throw new SessiondError(outcome.reason, outcome.message);
     if (outcome.kind === 'duplicate') return { status: 'duplicate', seq: outcome.seq };

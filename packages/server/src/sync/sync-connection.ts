@@ -16,6 +16,7 @@ import type { Authenticated, Authenticator } from '../sessions/authenticator.js'
 import { type SessionEnding, timeoutReason } from '../sessions/session-ending.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StateService, StateWriter } from './state-service.js';
+import { SubscribeLimiter, type SubscribeLimits } from './subscribe-limiter.js';
 import { syncOperation } from './wire.js';
 
 /** How long a connection may stay unauthenticated. */
@@ -52,6 +53,11 @@ export interface SyncConnectionDeps {
   ending: SessionEnding;
   clock: Clock;
   log: FastifyBaseLogger;
+  limits: {
+    /** Unsent bytes past which the socket is closed as a slow consumer (4408). */
+    maxBufferedBytes: number;
+    subscribes: SubscribeLimits;
+  };
   /** Called once the connection knows its user, and once when it closes. */
   onAuthenticated(connection: SyncConnection): void;
   onClosed(connection: SyncConnection): void;
@@ -61,6 +67,8 @@ export interface SyncConnectionDeps {
 export type LiveOperation = Extract<SyncServerMessage, { type: 'op' }>;
 
 interface Subscription {
+  /** The `since` this subscription was read from (undefined: a snapshot). */
+  requested: number | undefined;
   /** The last sequence number sent for this namespace. */
   seq: number;
   /** Live operations that arrived while catch-up was being read; sent after it, in order. */
@@ -79,6 +87,7 @@ export class SyncConnection {
   #timer: NodeJS.Timeout | undefined;
   #protocolErrors = 0;
   #closed = false;
+  readonly #subscribeLimiter: SubscribeLimiter;
   /** The one authentication of this socket, once started (handshake token or `auth` message). */
   #authentication: Promise<void> | undefined;
   /** Cleared by each heartbeat, set by the peer's pong. */
@@ -89,6 +98,7 @@ export class SyncConnection {
     private readonly deps: SyncConnectionDeps,
     credential: { token: string } | undefined,
   ) {
+    this.#subscribeLimiter = new SubscribeLimiter(deps.clock, deps.limits.subscribes);
     socket.on('message', (data, isBinary) => {
       this.#receive(data.toString(), isBinary).catch((error: unknown) => this.#failed(error));
     });
@@ -187,7 +197,7 @@ export class SyncConnection {
     }
     switch (message.type) {
       case 'subscribe':
-        return this.#subscribe(this.#writer, message.namespace, message.since);
+        return this.#requestSubscribe(this.#writer, message.namespace, message.since);
       case 'unsubscribe':
         this.#subscriptions.delete(message.namespace);
         return;
@@ -251,9 +261,39 @@ export class SyncConnection {
     this.#watchDeadline(Math.min(session.idleExpiresAt, session.expiresAt));
   }
 
+  /**
+   * A client's `subscribe`: rate-limited per socket, then answered from what this socket already
+   * has where that suffices, so a repeated subscribe costs no read and no second document.
+   */
+  async #requestSubscribe(writer: StateWriter, namespace: string, since: number | undefined): Promise<void> {
+    const waitMs = this.#subscribeLimiter.take();
+    if (waitMs > 0) {
+      this.#send({
+        type: 'error',
+        error: 'rate_limited',
+        message: `too many subscribes; retry in ${waitMs} ms`,
+        namespace,
+        retry_after_ms: waitMs,
+      });
+      return;
+    }
+    const current = this.#subscriptions.get(namespace);
+    if (current?.pending && covers(current.requested, since)) {
+      // The answer being read starts at or before this `since`: it answers this request too.
+      return;
+    }
+    if (current && !current.pending && since === current.seq) {
+      // Everything up to `seq` went out on this socket, in order: the client misses nothing.
+      this.#send({ type: 'catch_up', namespace, seq: current.seq, operations: [] });
+      return;
+    }
+    // No `since` (the client asks for the document: its copy drifted) or an older one (a gap).
+    return this.#subscribe(writer, namespace, since);
+  }
+
   async #subscribe(writer: StateWriter, namespace: string, since: number | undefined): Promise<void> {
     // Registered before reading, so nothing published meanwhile is missed; sent after, in order.
-    const subscription: Subscription = { seq: since ?? 0, pending: [] };
+    const subscription: Subscription = { requested: since, seq: since ?? 0, pending: [] };
     this.#subscriptions.set(namespace, subscription);
     let missed: Awaited<ReturnType<StateService['catchUp']>>;
     try {
@@ -323,7 +363,20 @@ export class SyncConnection {
   }
 
   #send(message: SyncServerMessage): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // Checked before sending, so a message larger than the bound still reaches a client that
+    // keeps up, and a socket holds at most the bound plus one message (the close frame waits
+    // behind them, so a client that reads again learns the code).
+    const buffered = this.socket.bufferedAmount;
+    if (buffered > this.deps.limits.maxBufferedBytes) {
+      this.deps.log.warn(
+        { buffered_bytes: buffered, max_buffered_bytes: this.deps.limits.maxBufferedBytes },
+        'sync socket closed: the client does not read what it is sent (slow_consumer)',
+      );
+      this.end('slow_consumer');
+      return;
+    }
+    this.socket.send(JSON.stringify(message));
   }
 
   #cleanUp(): void {
@@ -333,4 +386,9 @@ export class SyncConnection {
     this.#subscriptions.clear();
     this.deps.onClosed(this);
   }
+}
+
+/** Whether an answer read from `read` (undefined: a snapshot) covers a request from `wanted`. */
+function covers(read: number | undefined, wanted: number | undefined): boolean {
+  return read === undefined || (wanted !== undefined && read <= wanted);
 }
