@@ -12,6 +12,7 @@ import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installNoStore } from './http/no-store.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
+import { requestLogFields } from './lib/log.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
@@ -71,6 +72,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Query values may be secrets a client should not have put there: keys only.
+      serializers: { req: requestLogFields },
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.bodyLimitBytes,

@@ -87,4 +87,19 @@ describe('secrets never reach the logs', () => {
       expect(logs).not.toContain(token.split('.')[2]);
     }
   });
+
+  it('not a token a client put in the query string: the logged URL keeps the keys, not the values', async () => {
+    const grant = await signUpAndIn(server.url);
+    const secret = grant.access_token;
+    await request(server.url, 'GET', `/api/sync?access_token=${secret}&v=1`);
+    await request(server.url, 'GET', `/api/auth/session/status?token=${grant.refresh_token}`, {
+      token: secret,
+    });
+    await request(server.url, 'GET', `/api/nope?refresh_token=${grant.refresh_token}&flag`);
+    const lines = logs.split('\n').filter((line) => line.includes('"url":"/api/sync?'));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines[0]).toContain('"url":"/api/sync?access_token=[redacted]&v=[redacted]"');
+    expect(logs).toContain('"url":"/api/nope?refresh_token=[redacted]&flag"');
+    for (const value of [secret, secret.split('.')[2]!, grant.refresh_token]) expect(logs).not.toContain(value);
+  });
 });

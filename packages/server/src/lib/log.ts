@@ -7,3 +7,41 @@ export interface Log {
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
 }
+
+/**
+ * A URL fit for a log line: the query keeps its keys, every value becomes `[redacted]`. Tokens
+ * do not belong in URLs, but a client that puts one there (`/api/sync?access_token=...`) must
+ * not get it written to every log the line reaches.
+ */
+export function redactQueryValues(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark < 0) return url;
+  const query = url
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      return equals < 0 ? pair : `${pair.slice(0, equals)}=[redacted]`;
+    })
+    .join('&');
+  return `${url.slice(0, mark)}?${query}`;
+}
+
+/** The request fields pino logs (Fastify's default set), with the URL's query values redacted. */
+export function requestLogFields(request: {
+  method: string;
+  url: string;
+  headers?: Record<string, string | string[] | undefined>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactQueryValues(request.url),
+    version: request.headers?.['accept-version'],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
