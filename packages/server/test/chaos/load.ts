@@ -164,7 +164,11 @@ export class LoadGenerator {
         (url) => request(url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } }),
         deadline,
       );
-      if (signup?.status !== 201) throw new Error(`chaos: sign-up failed: ${JSON.stringify(signup?.body)}`);
+      if (signup?.status !== 201) {
+        throw new Error(
+          `chaos: sign-up failed: ${JSON.stringify(signup?.body)}; seen ${JSON.stringify([...this.record.answers])}`,
+        );
+      }
       const main = await this.#signIn(email);
       if (!main) throw new Error('chaos: the first sign-in failed');
       this.#clients.push({ index, email, main, opCounter: 0 });

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { freePort } from '../../helpers/test-server.js';
+import { CLUSTER_ISSUER, CLUSTER_SECRET, ClusterNode } from '../../multinode/cluster.js';
+import { sqliteDatabase } from '../chaos-database.js';
+import { CHAOS_ENV } from '../cluster-targets.js';
+import { pause, type Scenario, underLoad } from '../scenario.js';
+import { SmallDisk } from '../tmpfs.js';
+
+/**
+ * SQLite's disk fills up under load, then space returns. Meanwhile writes must be answered 503
+ * storage_unavailable (not 500, not a crash), nothing acknowledged may be missing, and the
+ * node must serve again once space is freed, without a restart.
+ */
+export const diskFull: Scenario = {
+  name: 'disk full (SQLite)',
+  async run(length) {
+    const disk = SmallDisk.mount(24);
+    const port = await freePort();
+    const node = new ClusterNode('S', port, {
+      ...inheritedEnv(),
+      ...CHAOS_ENV,
+      SESSIOND_HOST: '127.0.0.1',
+      SESSIOND_PORT: String(port),
+      SESSIOND_DATA_DIR: disk.dir,
+      SESSIOND_SECRET: CLUSTER_SECRET,
+      SESSIOND_ISSUER: CLUSTER_ISSUER,
+      SESSIOND_LOG_LEVEL: 'error',
+      SESSIOND_SIGNUP_LIMIT_PER_IP: '1000000',
+      SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
+    });
+    let pid: number | undefined;
+    try {
+      await node.start();
+      pid = node.pid;
+      return await underLoad({
+        name: this.name,
+        length,
+        targets: { urls: () => (node.running ? [node.url] : []) },
+        fault: async () => {
+          disk.fill();
+          // Long enough for the space SQLite already holds (WAL, free pages) to run out too.
+          await pause(length.phaseMs * 2);
+          disk.free();
+        },
+        settle: async () => {
+          await node.stop('SIGTERM');
+        },
+        database: () => sqliteDatabase(join(disk.dir, 'sessiond.db')),
+        nodeURLs: () => [],
+        extra: (record) => [
+          ...(record.answers.get('503 storage_unavailable')
+            ? []
+            : ['no write was answered 503 storage_unavailable']),
+          ...(node.pids.length === 1 && node.pids[0] === pid
+            ? []
+            : ['the node died while the disk was full']),
+        ],
+      });
+    } finally {
+      await node.kill();
+      disk.unmount();
+    }
+  },
+};
+
+function inheritedEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] =>
+        entry[1] !== undefined && !entry[0].startsWith('SESSIOND_') && entry[0] !== 'NODE_OPTIONS',
+    ),
+  );
+}
