@@ -122,6 +122,8 @@ class Client implements SessionClient {
   #lastActivity: number;
   #lastTouch = 0;
   #closed = false;
+  /** The end in progress, if any (see #end). */
+  #ending: Promise<void> | undefined;
   #sync: SyncConnection | undefined;
 
   constructor(options: SessionClientOptions) {
@@ -307,7 +309,12 @@ class Client implements SessionClient {
     this.#emit('session_event', event);
     if (event.session_id !== this.#persisted?.session.id) return;
     if (event.event === 'session.step_up_required') this.#stepUpRequired({ broadcast: true });
-    if (event.event === 'session.revoked') void this.#end('revoked', { broadcast: true });
+    // This event names the session that asked, and comes before the sessions' own revocations:
+    // every tab of the asking device hears it before its socket closes, whoever answers first.
+    if (event.event === 'session.logged_out_everywhere' && event.detail.kept_session_id !== event.session_id)
+      void this.#end('signed_out_everywhere', { broadcast: true });
+    if (event.event === 'session.revoked')
+      void this.#end(revokedReason(event.detail.reason), { broadcast: true });
   }
 
   // --- start-up -------------------------------------------------------------------------
@@ -457,12 +464,14 @@ class Client implements SessionClient {
     );
   }
 
+  /**
+   * Ends the session here and in every tab first, then tells the server: the server's
+   * `session.revoked` (reason `logout`) then finds it ended, and the reason stays `idle`.
+   */
   async #idleOut(): Promise<void> {
-    await this.#call('/api/auth/session/logout', {
-      method: 'POST',
-      accessToken: this.#persisted?.accessToken,
-    }).catch(() => undefined);
+    const accessToken = this.#persisted?.accessToken;
     await this.#end('idle', { broadcast: true });
+    await this.#call('/api/auth/session/logout', { method: 'POST', accessToken }).catch(() => undefined);
   }
 
   // --- state ----------------------------------------------------------------------------
@@ -494,8 +503,21 @@ class Client implements SessionClient {
     this.#emit(event === 'signed_in' ? 'signed_in' : 'refreshed', this.#state.get());
   }
 
-  async #end(reason: EndReason, options: { broadcast: boolean }): Promise<void> {
-    if (!this.#persisted && this.#state.get().status === 'unauthenticated') return;
+  /**
+   * Ends the session once: the server's event, another tab's broadcast, the socket's close and
+   * the sign-out call's own answer often report the same end, and the first reason stands.
+   */
+  #end(reason: EndReason, options: { broadcast: boolean }): Promise<void> {
+    if (this.#ending) return this.#ending;
+    if (!this.#persisted && this.#state.get().status === 'unauthenticated') return Promise.resolve();
+    const ending = this.#endNow(reason, options).finally(() => {
+      if (this.#ending === ending) this.#ending = undefined;
+    });
+    this.#ending = ending;
+    return ending;
+  }
+
+  async #endNow(reason: EndReason, options: { broadcast: boolean }): Promise<void> {
     this.#generation += 1;
     this.#persisted = undefined;
     this.#platform.cancel(this.#refreshTimer);
@@ -611,6 +633,17 @@ function isNewer(stored: Persisted, mine: Persisted): boolean {
   if (stored.session.id !== mine.session.id) return false;
   if (stored.refreshToken !== undefined) return stored.refreshToken !== mine.refreshToken;
   return stored.accessTokenExpiresAt > mine.accessTokenExpiresAt;
+}
+
+/**
+ * The reason to show for a `session.revoked` event about this session, from the server's
+ * `detail.reason` (a `SessionEndReason`). A `logout` of this session came from this device, one
+ * of its tabs: that is a sign-out, not a revocation.
+ */
+function revokedReason(serverReason: unknown): EndReason {
+  if (serverReason === 'logout') return 'signed_out';
+  if (serverReason === 'refresh_token_reused') return 'reused';
+  return 'revoked';
 }
 
 function reasonFor(code: string): EndReason {

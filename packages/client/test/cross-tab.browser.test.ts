@@ -210,6 +210,47 @@ describe('cross-tab coordination in Chromium', () => {
     }
   });
 
+  /** Opens the cart's sync socket in `tab` and waits until it is live (the server pushes to it). */
+  async function syncLive(tab: Page): Promise<void> {
+    await tab.evaluate(() => {
+      const w = window as unknown as { client: { sync(ns: string): unknown }; cartDoc: unknown };
+      w.cartDoc = w.client.sync('cart');
+    });
+    await tab.waitForFunction(
+      () =>
+        (window as unknown as { cartDoc: { status: { get(): { live: boolean } } } }).cartDoc.status.get()
+          .live,
+    );
+  }
+
+  // The server tells every socket of the session that it was revoked, often before the tab
+  // that signed out has its answer and broadcasts why: each tab must still read the real reason.
+  for (const [call, reason] of [
+    ['signOut', 'signed_out'],
+    ['signOutEverywhere', 'signed_out_everywhere'],
+  ] as const) {
+    it(`${call}() in one tab ends every tab with reason ${reason}, sync sockets open`, async () => {
+      const tabs = await signedInTabs(3);
+      // The tab that signs out and one other have sockets; the third hears only the other tabs.
+      for (const tab of tabs.slice(1)) await syncLive(tab);
+      await tabs[2]!.evaluate(
+        (name) => (window as unknown as { client: Record<string, () => Promise<void>> }).client[name]!(),
+        call,
+      );
+      for (const tab of tabs) {
+        await waitForStatus(tab, 'unauthenticated');
+        const seen = await states(tab);
+        const signedIn = seen.findIndex((s) => s.status === 'authenticated');
+        // Exactly one end, with the right reason: not "revoked" first and corrected later.
+        const ended = seen.slice(signedIn).filter((s) => s.status === 'unauthenticated');
+        expect(ended.map((s) => s.reason)).toEqual([reason]);
+        expect(
+          await tab.evaluate(() => (window as unknown as { endedReasons: string[] }).endedReasons),
+        ).toEqual([reason]);
+      }
+    });
+  }
+
   it('a reload never shows a signed-out state', async () => {
     context = await browser.newContext();
     const [tab] = await openTabs(1);

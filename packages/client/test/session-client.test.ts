@@ -217,6 +217,8 @@ describe('idle tracking with an injected clock', () => {
     platform.advance(60_000);
     expect(await ended).toBe('idle');
     expect(c.state.get()).toMatchObject({ status: 'unauthenticated', reason: 'idle' });
+    // Ended locally first, then the server is told.
+    while (counter.count('/api/auth/session/logout') === 0) await new Promise((r) => setTimeout(r, 5));
     expect(counter.count('/api/auth/session/logout')).toBe(1);
     c.close();
   });

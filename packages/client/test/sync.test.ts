@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PASSWORD, request, uniqueEmail } from '../../server/test/helpers/api.js';
 import { startTestServer, type TestServer } from '../../server/test/helpers/test-server.js';
-import { createSessionClient, type SessionClient } from '../src/session-client.js';
+import { createSessionClient, type SessionClient, type SessionClientOptions } from '../src/session-client.js';
 import { memoryStorage, type SessionStorage } from '../src/storage.js';
 import { type Cart, cart } from '../src/sync/cart.js';
 import type { WebSocketConstructor } from '../src/sync/sync-connection.js';
@@ -71,7 +71,12 @@ async function newUser(): Promise<string> {
 
 async function device(
   email: string,
-  options: { storage?: SessionStorage; network?: Network; signIn?: boolean } = {},
+  options: {
+    storage?: SessionStorage;
+    network?: Network;
+    signIn?: boolean;
+    idle?: SessionClientOptions['idle'];
+  } = {},
 ): Promise<Device> {
   const network = options.network ?? new Network();
   const storage = options.storage ?? memoryStorage();
@@ -80,6 +85,7 @@ async function device(
     storage,
     webSocket: network.webSocket,
     retry: { baseMs: 10, capMs: 100 },
+    ...(options.idle ? { idle: options.idle } : {}),
   });
   open.push(client);
   await client.ready;
@@ -216,6 +222,46 @@ describe('client.sync against a real server', () => {
       expect(events).toContainEqual(expect.objectContaining({ event: 'session.revoked' })),
     );
     expect(phone.client.state.get().status).toBe('authenticated');
+  });
+
+  it('ends a signed-out device once, as signed out, though its socket closes while storage is slow', async () => {
+    // As slow to delete as a device's secure store: the server's event, the socket's close
+    // (4001) and logout's own answer all arrive while the first end is still deleting.
+    const memory = memoryStorage();
+    const removal = () => new Promise((resolve) => setTimeout(resolve, 200));
+    const storage: SessionStorage = {
+      get: (key) => memory.get(key),
+      set: (key, value) => memory.set(key, value),
+      remove: async (key) => {
+        await removal();
+        await memory.remove(key);
+      },
+    };
+    const phone = await device(await newUser(), { storage });
+    await eventually(() => expect(phone.doc.status.get().live).toBe(true));
+    const ended: unknown[] = [];
+    phone.client.on('ended', (reason) => ended.push(reason));
+    await phone.client.signOut();
+    expect(phone.doc.status.get().live).toBe(false);
+    // Every end begun before now has finished deleting after one more removal's time.
+    await removal();
+    expect(ended).toEqual(['signed_out']);
+    expect(phone.client.state.get()).toMatchObject({ status: 'unauthenticated', reason: 'signed_out' });
+  });
+
+  it('ends an idle device with reason idle, though the server announces its logout on the socket', async () => {
+    const phone = await device(await newUser(), { idle: { timeoutMs: 500 } });
+    await eventually(() => expect(phone.doc.status.get().live).toBe(true));
+    const token = await accessToken(phone);
+    const ended: unknown[] = [];
+    phone.client.on('ended', (reason) => ended.push(reason));
+    await eventually(() => expect(phone.client.state.get().status).toBe('unauthenticated'), 5_000);
+    expect(phone.client.state.get().reason).toBe('idle');
+    expect(ended).toEqual(['idle']);
+    // Ended here first, and on the server too.
+    await eventually(async () =>
+      expect((await request(server.url, 'GET', '/api/auth/session/status', { token })).status).toBe(401),
+    );
   });
 
   it('keeps the user’s cart on the device through sign-out and the next sign-in', async () => {

@@ -39,6 +39,8 @@ export function serveTestPage(app: FastifyInstance): void {
     return fetch(input, init);
   };
   const client = createSessionClient({ baseUrl: location.origin, transport: '${transport}', storage: browserStorage(), fetch: counted });
+  window.endedReasons = [];
+  client.on('ended', (reason) => window.endedReasons.push(reason));
   client.state.subscribe((state) => window.states.push({ status: state.status, expiresAt: state.accessTokenExpiresAt, reason: state.reason, at: performance.now() - t0 }));
   await client.ready;
   window.readyAt = performance.now() - t0;
