@@ -320,6 +320,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'invalid configuration:\n  SESSIOND_SECRET: required with SESSIOND_DATABASE_URL (every node must seal and open keys with the same secret)',
     );
   }
+  if (e.SESSIOND_DATABASE_URL !== undefined && e.SESSIOND_ISSUER === undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_ISSUER: required with SESSIOND_DATABASE_URL (nodes sharing a database must name one issuer; the default http://HOST:PORT differs per node, and each would refuse tokens the others issued)',
+    );
+  }
   if (e.SESSIOND_REDIS_URL !== undefined && e.SESSIOND_DATABASE_URL === undefined) {
     throw new ConfigError(
       'invalid configuration:\n  SESSIOND_REDIS_URL: needs SESSIOND_DATABASE_URL (the embedded SQLite serves one node; several nodes share PostgreSQL)',

@@ -85,6 +85,36 @@ describe('configuration', () => {
     );
   });
 
+  it('asks nodes sharing a database to name their one issuer', () => {
+    const shared = {
+      SESSIOND_DATABASE_URL: 'postgres://db.example/sessiond',
+      SESSIOND_SECRET: 's'.repeat(32),
+    };
+    expect(() => loadConfig(shared)).toThrow(ConfigError);
+    expect(() => loadConfig(shared)).toThrow(/SESSIOND_ISSUER: required with SESSIOND_DATABASE_URL/);
+    expect(loadConfig({ ...shared, SESSIOND_ISSUER: 'https://auth.example' }).issuer).toBe(
+      'https://auth.example',
+    );
+    // One node on its own SQLite file may keep the default.
+    expect(loadConfig({ SESSIOND_PORT: '8080' }).issuer).toBe('http://127.0.0.1:8080');
+  });
+
+  it('`sessiond start` with a database URL and no issuer exits 1 naming the variable, before connecting', async () => {
+    const env = {
+      PATH: process.env.PATH ?? '',
+      // Nothing listens there: the refusal must come before any connection attempt.
+      SESSIOND_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/sessiond',
+      SESSIOND_SECRET: 's'.repeat(32),
+    };
+    const failure = await run(process.execPath, [MAIN, 'start'], { env, timeout: 20_000 }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(
+      /^sessiond: invalid configuration:\n {2}SESSIOND_ISSUER: required with SESSIOND_DATABASE_URL/,
+    );
+  });
+
   it('normalises CORS origins as browsers serialise the Origin header', () => {
     const config = loadConfig({
       SESSIOND_CORS_ORIGINS: 'HTTPS://App.Example:443/, http://localhost:5173, https://app.example',

@@ -67,13 +67,16 @@ export async function startTestServer(
   const cliEnv: Record<string, string> = {
     SESSIOND_DATA_DIR: dataDir,
     SESSIOND_SECRET: TEST_SECRET,
+    // The server's own issuer: with a database URL, every sessiond (the CLI too) must name one.
+    SESSIOND_ISSUER:
+      options.env?.SESSIOND_ISSUER ??
+      (options.issuerIsURL ? `http://127.0.0.1:${port}` : 'http://sessiond.test'),
     ...(schema ? { SESSIOND_DATABASE_URL: schema.url, SESSIOND_DATABASE_POOL_SIZE: '4' } : {}),
   };
   const config = loadConfig({
     ...cliEnv,
     SESSIOND_PORT: '0',
     SESSIOND_LOG_LEVEL: 'silent',
-    SESSIOND_ISSUER: options.issuerIsURL ? `http://127.0.0.1:${port}` : 'http://sessiond.test',
     SESSIOND_RESOURCE_SERVERS: 'api:api-secret-0123456789',
     // Suites sign up many users from 127.0.0.1; accounts.test.ts checks the limit itself.
     SESSIOND_SIGNUP_LIMIT_PER_IP: '100000',
