@@ -150,12 +150,21 @@ class Client implements SessionClient {
   async signIn(input: SignInInput): Promise<SessionState> {
     await this.ready;
     const deviceId = await this.#storage.get(this.#keys.device);
-    const device: DeviceInput = { ...input.device, ...(deviceId ? { id: deviceId } : {}) };
+    // The server knows a device by its id and the secret it gave this user on it (one per user
+    // of the install); without the secret, the id alone is a new device.
+    const secretKey = `${this.#keys.prefix}.device_secret.${input.email.trim().toLowerCase()}`;
+    const deviceSecret = deviceId ? await this.#storage.get(secretKey) : null;
+    const device: DeviceInput = {
+      ...input.device,
+      ...(deviceId ? { id: deviceId } : {}),
+      ...(deviceSecret ? { secret: deviceSecret } : {}),
+    };
     const grant = await this.#call<TokenResponse>('/api/auth/session/create', {
       method: 'POST',
       body: { email: input.email, password: input.password, device },
     });
     await this.#storage.set(this.#keys.device, grant.device.id);
+    if (grant.device.secret) await this.#storage.set(secretKey, grant.device.secret);
     this.#generation += 1;
     await this.#apply(grant, 'signed_in');
     return this.#state.get();

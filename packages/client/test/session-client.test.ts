@@ -78,6 +78,22 @@ describe('@sessiond/client against a real server (bearer)', () => {
     c.close();
   });
 
+  it('keeps the device secret it was given, so its next sign-in is the same device, not a new one', async () => {
+    const email = await newUser();
+    const storage = memoryStorage();
+    const first = client({ storage });
+    await first.signIn({ email, password: PASSWORD });
+    const deviceId = first.state.get().session?.device_id;
+    await first.signOut();
+    first.close();
+    const again = client({ storage });
+    await again.signIn({ email, password: PASSWORD });
+    expect(again.state.get().session?.device_id).toBe(deviceId);
+    const devices = (await (await again.fetch('/api/auth/devices')).json()) as { devices: unknown[] };
+    expect(devices.devices).toHaveLength(1);
+    again.close();
+  });
+
   it('refreshes once for 50 concurrent callers (single-flight)', async () => {
     const email = await newUser();
     const counter = countingFetch();

@@ -48,7 +48,7 @@ export async function signUpAndIn(
 }
 
 /**
- * Device secrets as a real client keeps them (one keychain per server, user and device id):
+ * Device secrets as a real client keeps them (one entry per user and device id; emails are unique per test, and a restarted server keeps its devices):
  * `signIn` sends the remembered secret with a device id it was issued for, as the SDK does.
  */
 const deviceSecrets = new Map<string, string>();
@@ -58,23 +58,19 @@ export async function signIn(
   email: string,
   options: { device?: Record<string, string>; userAgent?: string } = {},
 ): Promise<TokenResponse> {
-  const device = options.device && withRememberedSecret(baseURL, email, options.device);
+  const device = options.device && withRememberedSecret(email, options.device);
   const response = await request<TokenResponse>(baseURL, 'POST', '/api/auth/session/create', {
     body: { email, password: PASSWORD, ...(device ? { device } : {}) },
     headers: options.userAgent ? { 'user-agent': options.userAgent } : {},
   });
   if (response.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(response.body)}`);
   const issued = response.body.device;
-  if (issued.secret) deviceSecrets.set(`${baseURL} ${email} ${issued.id}`, issued.secret);
+  if (issued.secret) deviceSecrets.set(`${email} ${issued.id}`, issued.secret);
   return response.body;
 }
 
-function withRememberedSecret(
-  baseURL: string,
-  email: string,
-  device: Record<string, string>,
-): Record<string, string> {
-  const remembered = device.id && deviceSecrets.get(`${baseURL} ${email} ${device.id}`);
+function withRememberedSecret(email: string, device: Record<string, string>): Record<string, string> {
+  const remembered = device.id && deviceSecrets.get(`${email} ${device.id}`);
   return remembered && device.secret === undefined ? { ...device, secret: remembered } : device;
 }
 
