@@ -25,7 +25,7 @@ afterAll(async () => {
  * top level, and the server comes back on the same port after OUTAGE_MS.
  */
 async function awaitThroughOutage(
-  mode: 'refresh' | 'fetch',
+  mode: 'refresh' | 'fetch' | 'settled',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const email = uniqueEmail();
   await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
@@ -66,5 +66,11 @@ describe('the client in a Node process, through a server outage', () => {
     const result = await awaitThroughOutage('fetch');
     expect(result, result.stderr).toMatchObject({ code: 0 });
     expect(result.stdout).toContain('{"mode":"fetch","status":200,"state":"authenticated"}');
+  });
+
+  it('an awaited doc.settled() keeps the process alive while the sync socket waits to reconnect', async () => {
+    const result = await awaitThroughOutage('settled');
+    expect(result, result.stderr).toMatchObject({ code: 0 });
+    expect(result.stdout).toContain('{"mode":"settled","value":{"items":{"sku-1":{"qty":2}}},"pending":0}');
   });
 });

@@ -12,6 +12,7 @@ async function document() {
     {
       send: (_namespace, pending) => sent.push(pending.client_op_id),
       resubscribe: (_namespace, since) => resubscribed.push(since),
+      awaited: () => {},
     },
     { now: () => 0, schedule: (callback, ms) => setTimeout(callback, ms) },
     () => 'dev',

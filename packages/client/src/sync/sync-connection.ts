@@ -58,6 +58,8 @@ export class SyncConnection {
   #userId: string | undefined;
   #attempt = 0;
   #reconnectTimer: unknown;
+  /** When the pending reconnect is due, and whether it is a `sleep` (someone awaits it). */
+  #reconnect: { at: number; held: boolean } | undefined;
   #pingTimer: unknown;
   #heardFrom = 0;
   readonly #stopWaking: () => void;
@@ -80,6 +82,7 @@ export class SyncConnection {
         {
           send: (ns, pending) => this.#send(applyMessage(ns, pending)),
           resubscribe: (ns, since) => this.#send(subscribeMessage(ns, since)),
+          awaited: () => this.#holdReconnect(),
         },
         this.options.platform,
         randomId,
@@ -116,7 +119,7 @@ export class SyncConnection {
   }
 
   #connectNow(): void {
-    this.options.platform.cancel(this.#reconnectTimer);
+    this.#cancelReconnect();
     if (this.#socket !== undefined || this.#userId === undefined) return;
     const url = new URL(SYNC_PATH, this.options.baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -191,8 +194,39 @@ export class SyncConnection {
   #scheduleReconnect(): void {
     const delay = backoffDelay(this.#attempt, this.options.retry);
     this.#attempt += 1;
+    this.#armReconnect(delay);
+  }
+
+  /**
+   * Waits `delay`, then connects. Nobody awaiting it, a background `schedule`; while someone
+   * awaits a document's `settled()`, a `sleep`, so a Node program awaiting it through an outage
+   * is not ended mid-await (issue 12, decision 021).
+   */
+  #armReconnect(delay: number): void {
+    const { platform } = this.options;
+    this.#cancelReconnect();
+    const held = [...this.#documents.values()].some((d) => d.awaited);
+    const reconnect = { at: platform.now() + delay, held };
+    this.#reconnect = reconnect;
+    const fire = () => {
+      if (this.#reconnect !== reconnect) return;
+      this.#reconnect = undefined;
+      this.#connectNow();
+    };
+    if (held) void platform.sleep(delay).then(fire);
+    else this.#reconnectTimer = platform.schedule(fire, delay);
+  }
+
+  /** A document is now awaited: a background reconnect wait becomes one that is held. */
+  #holdReconnect(): void {
+    const pending = this.#reconnect;
+    if (pending && !pending.held) this.#armReconnect(Math.max(0, pending.at - this.options.platform.now()));
+  }
+
+  #cancelReconnect(): void {
     this.options.platform.cancel(this.#reconnectTimer);
-    this.#reconnectTimer = this.options.platform.schedule(() => this.#connectNow(), delay);
+    this.#reconnectTimer = undefined;
+    this.#reconnect = undefined;
   }
 
   #schedulePing(socket: WebSocketLike): void {
@@ -211,7 +245,7 @@ export class SyncConnection {
   }
 
   #disconnect(): void {
-    this.options.platform.cancel(this.#reconnectTimer);
+    this.#cancelReconnect();
     this.options.platform.cancel(this.#pingTimer);
     const socket = this.#socket;
     this.#socket = undefined;

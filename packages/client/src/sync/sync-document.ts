@@ -39,6 +39,8 @@ export interface SyncStatus {
 export interface DocumentLink {
   send(namespace: string, pending: PendingOperation): void;
   resubscribe(namespace: string, since: number | undefined): void;
+  /** Someone now awaits `settled()`: waits to reconnect must keep a Node process alive. */
+  awaited(): void;
 }
 
 const SETTLED_MEMORY = 10_000;
@@ -143,7 +145,14 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
   /** Resolves when the server has confirmed every local edit made so far. */
   settled(): Promise<void> {
     if (this.#pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.add(resolve));
+    const settled = new Promise<void>((resolve) => this.#idleWaiters.add(resolve));
+    this.link.awaited();
+    return settled;
+  }
+
+  /** Whether anyone awaits `settled()`. */
+  get awaited(): boolean {
+    return this.#idleWaiters.size > 0;
   }
 
   // --- driven by the connection ---------------------------------------------------------

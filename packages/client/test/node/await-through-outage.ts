@@ -6,11 +6,13 @@
  * blocked on does not keep the process alive, Node exits with code 13 (unsettled top-level
  * await) before the server is back.
  *
- * env: SESSIOND_URL, EMAIL, PASSWORD, MODE (`refresh` | `fetch`).
+ * env: SESSIOND_URL, EMAIL, PASSWORD, MODE (`refresh` | `fetch` | `settled`).
  */
 import { once } from 'node:events';
+import WebSocket from 'ws';
 import { createSessionClient } from '../../src/session-client.js';
 import { memoryStorage } from '../../src/storage.js';
+import type { WebSocketConstructor } from '../../src/sync/sync-connection.js';
 
 const baseUrl = process.env.SESSIOND_URL ?? '';
 const mode = process.env.MODE ?? 'refresh';
@@ -18,8 +20,24 @@ const mode = process.env.MODE ?? 'refresh';
 const retry = { baseMs: 100, capMs: 400, attemptsPerCall: 200 };
 const storage = memoryStorage();
 
-const first = createSessionClient({ baseUrl, storage, retry });
+const webSocket = WebSocket as unknown as WebSocketConstructor;
+const first = createSessionClient({ baseUrl, storage, retry, webSocket });
 await first.signIn({ email: process.env.EMAIL ?? '', password: process.env.PASSWORD ?? '' });
+if (mode === 'settled') {
+  // The socket is live, then the server goes away: the client waits to reconnect, and the
+  // program awaits an edit's confirmation meanwhile.
+  const doc = first.sync('cart');
+  await doc.ready;
+  while (!doc.status.get().live) await new Promise((resolve) => setTimeout(resolve, 10));
+  process.stdout.write('signed-in\n');
+  await once(process.stdin, 'data');
+  process.stdin.destroy();
+  doc.apply({ op: 'increment', path: ['items', 'sku-1', 'qty'], value: 2 });
+  await doc.settled();
+  process.stdout.write(`${JSON.stringify({ mode, value: doc.value.get(), pending: doc.pending.length })}\n`);
+  first.close();
+  process.exit(0);
+}
 first.close();
 if (mode === 'fetch') {
   // As if the app restarted just as its access token ran out: fetch must refresh first.
