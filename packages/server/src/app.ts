@@ -10,6 +10,7 @@ import { SessiondError } from './errors.js';
 import { answerClientError } from './http/client-error.js';
 import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installJsonBody } from './http/json-body.js';
 import { installNoStore } from './http/no-store.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
 import { requestLogFields } from './lib/log.js';
@@ -132,6 +133,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   // JSON only: a text/plain body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain');
+  // JSON as strict UTF-8: invalid bytes are refused, not stored as U+FFFD.
+  installJsonBody(app);
   installErrorHandling(app);
   // Shutting down: a request that still reaches this node (on a kept-alive connection) was not
   // handled at all, so the client or load balancer can safely send it to another node.

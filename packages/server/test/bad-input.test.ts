@@ -78,6 +78,57 @@ describe('bad request bodies', () => {
       'invalid_request',
     ));
   it('an unknown route', () => expectError(request(server.url, 'GET', '/api/nope'), 404, 'not_found'));
+
+  describe('text that is not Unicode is refused, not stored as U+FFFD', () => {
+    const signupBytes = async (body: Buffer) => {
+      const response = await fetch(new URL('/api/auth/signup', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const json = (before: string, bytes: number[], after: string) =>
+      Buffer.concat([Buffer.from(before), Buffer.from(bytes), Buffer.from(after)]);
+    const email = () => `utf8.${Date.now()}.${Math.random().toString(36).slice(2)}`;
+
+    it.each([
+      ['a lone continuation byte', [0x80]],
+      ['a truncated two-byte sequence', [0xc3]],
+      ['an overlong encoding of "/"', [0xc0, 0xaf]],
+      ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+      ['a byte that never appears in UTF-8', [0xff]],
+    ])('%s in a field: 400 invalid_request', async (_name, bytes) => {
+      const name = email();
+      await expectError(
+        signupBytes(json(`{"email":"${name}`, bytes, `@example.com","password":"${PASSWORD}"}`)),
+        400,
+        'invalid_request',
+      );
+      // Nothing was stored under the replacement character either.
+      expect(await server.app.sessiond.store.findUserByEmail(`${name}\ufffd@example.com`)).toBeUndefined();
+      await expectError(
+        signupBytes(json(`{"email":"${name}@example.com","password":"${PASSWORD}`, bytes, '"}')),
+        400,
+        'invalid_request',
+      );
+    });
+
+    it('a lone surrogate escape: 400 invalid_request', () =>
+      expectError(
+        signupBytes(Buffer.from(`{"email":"${email()}@example.com","password":"\\ud800${PASSWORD}"}`)),
+        400,
+        'invalid_request',
+      ));
+
+    it('well-formed UTF-8 and surrogate pairs are accepted', async () => {
+      const answer = await signupBytes(
+        Buffer.from(`{"email":"${email()}@müller.example","password":"\\ud83d\\ude00 ${PASSWORD} ü"}`),
+      );
+      expect(answer.status).toBe(201);
+    });
+  });
+
   it('a bad logs query', () =>
     expectError(
       request(server.url, 'GET', '/api/auth/session/logs?limit=0', { token: grant.access_token }),
