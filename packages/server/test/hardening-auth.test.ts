@@ -211,6 +211,26 @@ describe('device identity is the device secret, not the id', () => {
     expect(device?.lastIP).toBe('192.0.2.1');
   });
 
+  it('a trusted device first seen before binding gets a secret at its next sign-in and loses its trust', async () => {
+    const email = await newAccount();
+    const owner = await signIn(email, { device: { id: 'legacy-device-01' } });
+    await post('/api/auth/devices/legacy-device-01/trust', owner.access_token);
+    // As a row written before migration 0007 looks: no secret.
+    const { database } = server.app.sessiond;
+    await database.transact((trx) =>
+      trx.updateTable('devices').set({ secretHash: null }).where('id', '=', 'legacy-device-01').execute(),
+    );
+    const bound = await signIn(email, { device: { id: 'legacy-device-01' } });
+    expect(bound.device).toMatchObject({ id: 'legacy-device-01', trusted: false, new: false });
+    expect(bound.device.secret).toMatch(/^ds_/);
+    // From now on the id alone is not that device.
+    const copied = await signIn(email, { device: { id: 'legacy-device-01' } });
+    expect(copied.device).toMatchObject({ new: true, trusted: false });
+    expect(copied.device.id).not.toBe('legacy-device-01');
+    const holder = await signIn(email, { device: { id: 'legacy-device-01', secret: bound.device.secret } });
+    expect(holder.device).toEqual({ id: 'legacy-device-01', trusted: false, new: false });
+  });
+
   it('counts trusted_device only beside another signal', async () => {
     const email = await newAccount();
     const owner = await signIn(email, { device: { id: 'desk-trusted-002' } });
