@@ -89,6 +89,20 @@ describe('SyncDocument', () => {
     expect(sent.filter((id) => id === limited)).toHaveLength(2);
   });
 
+  it('asks again for a refused subscription when the server says it may', async () => {
+    const { doc, resubscribed } = await document();
+    doc.receive({
+      type: 'error',
+      error: 'rate_limited',
+      message: 'slow down',
+      namespace: 'cart',
+      retry_after_ms: 20,
+    });
+    expect(resubscribed).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(resubscribed).toEqual([5]);
+  });
+
   it('treats a duplicate ack beyond its log as missed operations', async () => {
     const { doc, resubscribed } = await document();
     const mine = doc.apply(inc);

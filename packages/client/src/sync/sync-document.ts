@@ -229,8 +229,12 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
         if (message.client_op_id !== undefined) {
           this.#refused(message.client_op_id, message.error, message.message, message.retry_after_ms);
         } else {
-          // The subscription itself failed on the server: ask again shortly.
-          this.clock.schedule(() => this.link.resubscribe(this.namespace, this.#seq || undefined), RETRY_MS);
+          // The subscription itself failed on the server: ask again shortly, or when it says
+          // (a `rate_limited` subscribe carries `retry_after_ms`; asking sooner is refused again).
+          this.clock.schedule(
+            () => this.link.resubscribe(this.namespace, this.#seq || undefined),
+            message.retry_after_ms ?? RETRY_MS,
+          );
         }
         return;
     }
