@@ -47,6 +47,12 @@ export async function openPostgresStore(
   // An idle client losing its connection (a database restart) must not crash the process; the
   // pool replaces it and the next query reports the failure to its caller.
   pool.on('error', () => {});
+  // A client checked out of the pool has no error listener of the pool's (only idle ones do), and
+  // node-postgres also emits 'error' on it when its connection dies: with no listener that is
+  // an uncaught exception, and a PostgreSQL restart with a query in flight killed the node
+  // (found by the chaos suite). The query itself is rejected, and answered 503; the dead
+  // client is not queryable any more, so the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({
     dialect: new OwnSchemaPostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],

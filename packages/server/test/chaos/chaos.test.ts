@@ -13,6 +13,7 @@ for (const scenario of SCENARIOS as readonly Scenario[]) {
   it(`${scenario.name}: nothing acknowledged is lost, no invariant breaks`, async () => {
     const result = await scenario.run(SHORT);
     results.push(result);
+    console.log(result.fault, JSON.stringify(result.answers));
     expect(result.acknowledged, JSON.stringify(result.answers)).toBeGreaterThan(0);
     expect(result.violations, JSON.stringify(result.answers)).toEqual([]);
     expect(result.lost).toBe(0);

@@ -2,7 +2,14 @@ import type { Scenario } from '../scenario.js';
 import { diskFull } from './disk-full.js';
 import { exitAfterCommit } from './exit-after-commit.js';
 import { killNode } from './kill-node.js';
+import { postgresRestart } from './postgres-restart.js';
 import { redisRestart } from './redis-restart.js';
 
 /** Every fault of the suite, in the table's order. */
-export const SCENARIOS: readonly Scenario[] = [killNode, exitAfterCommit, redisRestart, diskFull];
+export const SCENARIOS: readonly Scenario[] = [
+  killNode,
+  exitAfterCommit,
+  postgresRestart,
+  redisRestart,
+  diskFull,
+];
