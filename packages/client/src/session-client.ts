@@ -45,6 +45,8 @@ export interface SessionClientOptions {
 export interface SignInInput {
   email: string;
   password: string;
+  /** A TOTP code from the user's authenticator app: the session starts at aal2. */
+  totp?: string;
   device?: { name?: string; platform?: string };
 }
 
@@ -161,7 +163,12 @@ class Client implements SessionClient {
     };
     const grant = await this.#call<TokenResponse>('/api/auth/session/create', {
       method: 'POST',
-      body: { email: input.email, password: input.password, device },
+      body: {
+        email: input.email,
+        password: input.password,
+        ...(input.totp !== undefined ? { totp: input.totp } : {}),
+        device,
+      },
     });
     await this.#storage.set(this.#keys.device, grant.device.id);
     if (grant.device.secret) await this.#storage.set(secretKey, grant.device.secret);

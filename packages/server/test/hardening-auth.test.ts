@@ -107,8 +107,14 @@ describe('factor changes need a fresh re-authentication with an existing factor'
     const email = await newAccount();
     const token = await stepUp((await signIn(email)).access_token, { password: PASSWORD });
     expect((await post('/api/auth/totp/enroll', token)).status).toBe(200);
+    // Flagged since its step-up (a suspicious refresh, say): it steps up again first.
+    const flagged = decodeJwt(token).sid as string;
+    await demandStepUp(server, flagged);
+    expect((await post('/api/auth/totp/enroll', token)).body.error).toBe('step_up_required');
+    const again = await stepUp(token, { password: PASSWORD });
+    expect((await post('/api/auth/totp/enroll', again)).status).toBe(200);
     server.clock.advance(301_000);
-    expect((await post('/api/auth/totp/enroll', token)).body.error).toBe('reauthentication_required');
+    expect((await post('/api/auth/totp/enroll', again)).body.error).toBe('reauthentication_required');
   });
 
   it('with TOTP enabled, only a TOTP step-up may replace or remove it; starting over keeps the old factor', async () => {

@@ -5,6 +5,7 @@ import type { RequestContext } from '../http/request-context.js';
 import type { Authenticated } from '../sessions/authenticator.js';
 import { eventSubject } from '../sessions/event-subject.js';
 import { requireRecentReauthentication } from '../sessions/reauthentication.js';
+import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
 import type { NewLogEntry, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { TOTPFactor } from './totp-factor.js';
@@ -50,6 +51,8 @@ export class FactorChanges {
   }
 
   async #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
+    // A session flagged since its step-up (a suspicious refresh) steps up again first.
+    requireNoPendingStepUp(auth);
     const user = await this.deps.store.findUserById(auth.session.userId);
     if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
     requireRecentReauthentication(auth.session, user, {
