@@ -1,6 +1,8 @@
 import type { Scenario } from '../scenario.js';
+import { clockSkew } from './clock-skew.js';
 import { diskFull } from './disk-full.js';
 import { exitAfterCommit } from './exit-after-commit.js';
+import { keyRotation } from './key-rotation.js';
 import { killNode } from './kill-node.js';
 import { postgresRestart } from './postgres-restart.js';
 import { redisRestart } from './redis-restart.js';
@@ -12,4 +14,6 @@ export const SCENARIOS: readonly Scenario[] = [
   postgresRestart,
   redisRestart,
   diskFull,
+  keyRotation,
+  clockSkew,
 ];
