@@ -14,6 +14,7 @@ const STORE_SPECIFIC = [
   'packages/server/test/store/**',
   'packages/server/test/redis/**',
   'packages/server/test/multinode/**',
+  'packages/server/test/chaos/**',
 ];
 
 function fail(message) {
