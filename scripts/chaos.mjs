@@ -47,7 +47,7 @@ if (!process.env.SESSIOND_TEST_DATABASE_URL || !process.env.SESSIOND_TEST_REDIS_
 }
 let status;
 try {
-  status = spawnSync('npx', ['tsx', 'packages/server/test/chaos/run-full.ts'], {
+  status = spawnSync('npx', ['tsx', 'packages/server/test/chaos/run-full.ts', ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   }).status;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { PASSWORD, request, uniqueEmail } from '../../helpers/api.js';
 import { freePort } from '../../helpers/test-server.js';
 import { CLUSTER_ISSUER, CLUSTER_SECRET, ClusterNode } from '../../multinode/cluster.js';
 import { sqliteDatabase } from '../chaos-database.js';
@@ -29,6 +30,7 @@ export const diskFull: Scenario = {
       SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
     });
     let pid: number | undefined;
+    const failures: string[] = [];
     try {
       await node.start();
       pid = node.pid;
@@ -41,6 +43,9 @@ export const diskFull: Scenario = {
           // Long enough for the space SQLite already holds (WAL, free pages) to run out too.
           await pause(length.phaseMs * 2);
           disk.free();
+          // Recovery: with space back, a write is kept again, with no restart.
+          const recovered = await writesAgain(node.url);
+          if (!recovered) failures.push('writes still refused 10 s after space returned');
         },
         settle: async () => {
           await node.stop('SIGTERM');
@@ -48,6 +53,7 @@ export const diskFull: Scenario = {
         database: () => sqliteDatabase(join(disk.dir, 'sessiond.db')),
         nodeURLs: () => [],
         extra: (record) => [
+          ...failures,
           ...(record.answers.get('503 storage_unavailable')
             ? []
             : ['no write was answered 503 storage_unavailable']),
@@ -62,6 +68,17 @@ export const diskFull: Scenario = {
     }
   },
 };
+
+async function writesAgain(url: string): Promise<boolean> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const signup = await request(url, 'POST', '/api/auth/signup', {
+      body: { email: uniqueEmail(), password: PASSWORD },
+    });
+    if (signup.status === 201) return true;
+    await pause(100);
+  }
+  return false;
+}
 
 function inheritedEnv(): Record<string, string> {
   return Object.fromEntries(
