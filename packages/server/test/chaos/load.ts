@@ -343,7 +343,7 @@ export class LoadGenerator {
     if (!answer) return;
     // A retried logout whose first attempt was kept finds the session ended: that is the same answer.
     const endedBefore =
-      answer.status === 401 && (answer.body as { error?: string }).error === 'session_revoked';
+      !byRevoke && answer.status === 401 && (answer.body as { error?: string }).error === 'session_revoked';
     if (answer.status !== 200 && !endedBefore) {
       this.record.unexpected.push(
         `${byRevoke ? 'revoke' : 'logout'} of ${spare.sessionId}: ${answer.status} ${JSON.stringify(answer.body)}`,
