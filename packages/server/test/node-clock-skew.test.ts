@@ -38,3 +38,7 @@ it('gives no leeway on expiry: a token is never accepted past its exp', async ()
   expect(await withClaims({ exp: now() })).toBe(401);
   expect(await withClaims({ exp: now() - 1 })).toBe(401);
 });
+
+it('accepts a token until its exp, not some seconds early', async () => {
+  expect(await withClaims({ exp: now() + 2 })).toBe(200);
+});

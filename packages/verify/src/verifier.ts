@@ -5,6 +5,9 @@ import { RemoteKeys } from './remote-keys.js';
 import { type FeedStatus, RevocationFeed } from './revocation-feed.js';
 import { verifyAccessToken } from './verify-access-token.js';
 
+/** sessiond's nodes tolerate the same between themselves (a few seconds of NTP drift). */
+const ISSUER_CLOCK_AHEAD_SECONDS = 10;
+
 /** What `verify` does while the revocation stream is not live (connecting or down). */
 export type WhileStreamDown = 'accept' | 'reject' | 'introspect';
 
@@ -26,6 +29,11 @@ export interface VerifierOptions {
   whileStreamDown?: WhileStreamDown;
   /** Clock skew allowed on exp, nbf and iat, in seconds. Default 0. */
   leewaySeconds?: number;
+  /**
+   * How far ahead of this machine's clock sessiond's may run, in seconds: a token issued up to
+   * this far "in the future" is accepted (it still expires at its exp). Default 10.
+   */
+  issuerClockAheadSeconds?: number;
   onStatus?: (status: FeedStatus, error?: unknown) => void;
   /** Called when the stream delivers a revocation: e.g. close that session's sockets. */
   onRevoked?: (sessionId: string) => void;
@@ -90,6 +98,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       audience: options.audience,
       now: Math.floor(now() / 1000),
       leewaySeconds: options.leewaySeconds ?? 0,
+      issuerClockAheadSeconds: options.issuerClockAheadSeconds ?? ISSUER_CLOCK_AHEAD_SECONDS,
       keyFor: (kid) => keys.current(kid),
     });
 

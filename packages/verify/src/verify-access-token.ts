@@ -11,6 +11,11 @@ export interface VerifyOptions {
   keyFor: (kid: string) => KeyObject | undefined;
   /** Allowed clock skew for exp/nbf/iat, seconds. */
   leewaySeconds?: number;
+  /**
+   * How far ahead of ours the issuer's clock may run, seconds: a token issued (iat) or valid
+   * from (nbf) up to this far in the future is accepted. Expiry is untouched by it.
+   */
+  issuerClockAheadSeconds?: number;
 }
 
 const MAX_TOKEN_LENGTH = 8192;
@@ -50,6 +55,7 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Access
 
 function checkClaims(claims: Record<string, unknown>, options: VerifyOptions): AccessTokenClaims {
   const leeway = options.leewaySeconds ?? 0;
+  const ahead = leeway + (options.issuerClockAheadSeconds ?? 0);
   if (claims.iss !== options.issuer) throw invalid('wrong issuer');
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!audiences.includes(options.audience)) throw invalid('wrong audience');
@@ -61,10 +67,10 @@ function checkClaims(claims: Record<string, unknown>, options: VerifyOptions): A
   }
   if ((claims.exp as number) <= options.now - leeway)
     throw new VerifyError('token_expired', 'access token expired');
-  if (typeof claims.nbf === 'number' && claims.nbf > options.now + leeway)
+  if (typeof claims.nbf === 'number' && claims.nbf > options.now + ahead)
     throw invalid('token not yet valid');
   if (claims.nbf !== undefined && typeof claims.nbf !== 'number') throw invalid('malformed nbf');
-  if ((claims.iat as number) > options.now + leeway) throw invalid('issued in the future');
+  if ((claims.iat as number) > options.now + ahead) throw invalid('issued in the future');
   return claims as unknown as AccessTokenClaims;
 }
 

@@ -135,4 +135,23 @@ describe('verifyAccessToken', () => {
     expect(verifyAccessToken(future, { ...options, leewaySeconds: 5 }).sub).toBe('user-1');
     expect(() => verifyAccessToken(future, { ...options, leewaySeconds: 4 })).toThrow(/future/);
   });
+
+  it('lets an issuer whose clock runs ahead issue in the future, without moving expiry', () => {
+    const ahead = { ...options, issuerClockAheadSeconds: 10 };
+    expect(verifyAccessToken(signWith(privateKey, header, { ...claims, iat: NOW + 10 }), ahead).sub).toBe(
+      'user-1',
+    );
+    expect(verifyAccessToken(signWith(privateKey, header, { ...claims, nbf: NOW + 10 }), ahead).sub).toBe(
+      'user-1',
+    );
+    expect(() =>
+      verifyAccessToken(signWith(privateKey, header, { ...claims, iat: NOW + 11 }), ahead),
+    ).toThrow(/future/);
+    expect(verifyAccessToken(signWith(privateKey, header, { ...claims, exp: NOW + 1 }), ahead).sub).toBe(
+      'user-1',
+    );
+    expect(() => verifyAccessToken(signWith(privateKey, header, { ...claims, exp: NOW }), ahead)).toThrow(
+      /expired/,
+    );
+  });
 });

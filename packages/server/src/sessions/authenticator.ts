@@ -16,11 +16,10 @@ const KEY_RELOAD_INTERVAL_MS = 5_000;
 const MAX_CACHED_TOKENS = 10_000;
 /**
  * How far ahead of this node's clock another node's may run (issue 12, found by the chaos
- * suite): tokens are judged as if this many seconds later, so one issued by a node whose clock
- * is ahead is not "issued in the future" (RFC 7519 §4.1.6 leaves iat's leeway to us), while
- * expiry errs on the early side only: no token is accepted past its `exp`.
+ * suite): a token issued by a node whose clock is ahead is not "issued in the future" (RFC 7519
+ * §4.1.6 leaves iat's leeway to us). Expiry gets no leeway: no token is accepted past its `exp`.
  */
-const NODE_CLOCK_SKEW_SECONDS = 10;
+const NODE_CLOCK_AHEAD_SECONDS = 10;
 
 /**
  * Authenticates a bearer access token: signature and claims, then the session behind it must
@@ -86,7 +85,8 @@ export class Authenticator {
     const verify = () =>
       verifyAccessToken(token, {
         ...this.audience,
-        now: Math.floor(this.clock.now() / 1000) + NODE_CLOCK_SKEW_SECONDS,
+        now: Math.floor(this.clock.now() / 1000),
+        issuerClockAheadSeconds: NODE_CLOCK_AHEAD_SECONDS,
         keyFor: (kid) => {
           const key = this.keys.verificationKey(kid);
           unknownKey = key === undefined;
