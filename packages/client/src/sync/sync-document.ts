@@ -244,7 +244,7 @@ export class SyncDocument<T extends JSONObject = JSONObject> implements SyncedDo
     this.#inFlight.delete(clientOpId);
     const pending = this.#pending.find((p) => p.client_op_id === clientOpId);
     if (!pending) return;
-    if (error === 'rate_limited' || error === 'internal_error') {
+    if (error === 'rate_limited' || error === 'internal_error' || error === 'storage_unavailable') {
       // Kept: sent again once the server has room.
       this.clock.schedule(() => {
         if (this.#live && this.#pending.includes(pending)) this.#sendOne(pending);

@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import { isSessiondError, SessiondError } from '../errors.js';
+import { isStorageFailure, storageUnavailable } from '../http/storage-errors.js';
 import type { Authenticated, Authenticator } from '../sessions/authenticator.js';
 import { type SessionEnding, timeoutReason } from '../sessions/session-ending.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -342,10 +343,23 @@ export class SyncConnection {
   }
 
   /**
-   * A store or bug failure: logged, reported as internal_error with what it concerns (so the
-   * client can retry that operation or subscription); the connection stays up.
+   * A store or bug failure: logged, reported as storage_unavailable (the storage refused the
+   * write) or internal_error, with what it concerns (so the client can retry that operation or
+   * subscription); the connection stays up.
    */
   #failed(error: unknown, about: { namespace?: string; client_op_id?: string } = {}): void {
+    if (isStorageFailure(error)) {
+      // Disk full, database down: nothing was kept; the client keeps the operation and resends.
+      const refusal = storageUnavailable(error, this.deps.log);
+      this.#send({
+        type: 'error',
+        error: refusal.code,
+        message: refusal.message,
+        retry_after_ms: 1000,
+        ...about,
+      });
+      return;
+    }
     this.deps.log.error({ err: error }, 'sync message failed');
     this.#send({
       type: 'error',
