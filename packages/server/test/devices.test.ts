@@ -26,7 +26,12 @@ const logActions = async (token: string) =>
 describe('devices', () => {
   it('flags a device new once per user, and logs new_device_login only then', async () => {
     const first = await signUpAndIn(server.url, { device: { id: 'phone-0000-aaaa', name: 'Phone' } });
-    expect(first.device).toEqual({ id: 'phone-0000-aaaa', trusted: false, new: true, secret: expect.stringMatching(/^ds_/) });
+    expect(first.device).toEqual({
+      id: 'phone-0000-aaaa',
+      trusted: false,
+      new: true,
+      secret: expect.stringMatching(/^ds_/),
+    });
     const again = await signIn(server.url, first.email, { device: { id: 'phone-0000-aaaa' } });
     expect(again.device.new).toBe(false);
     const laptop = await signIn(server.url, first.email, { device: { id: 'laptop-0000-bbbb' } });

@@ -100,6 +100,7 @@ describe('secrets never reach the logs', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines[0]).toContain('"url":"/api/sync?access_token=[redacted]&v=[redacted]"');
     expect(logs).toContain('"url":"/api/nope?refresh_token=[redacted]&flag"');
-    for (const value of [secret, secret.split('.')[2]!, grant.refresh_token]) expect(logs).not.toContain(value);
+    for (const value of [secret, secret.split('.')[2]!, grant.refresh_token])
+      expect(logs).not.toContain(value);
   });
 });
