@@ -1,4 +1,4 @@
-import type { Cluster } from '../multinode/cluster.js';
+import type { Cluster, ClusterNode } from '../multinode/cluster.js';
 import { postgresDatabase } from './chaos-database.js';
 import type { Targets } from './load.js';
 
@@ -24,7 +24,7 @@ export function clusterChecks(cluster: Cluster): {
   };
 }
 
-/** Starts every node of the cluster that is not running (after a fault killed some). */
-export async function restartDead(cluster: Cluster): Promise<void> {
-  await Promise.all(cluster.nodes.filter((node) => !node.running).map((node) => node.start()));
+/** Starts every node that is not running (after a fault killed some). */
+export async function restartDead(nodes: readonly ClusterNode[]): Promise<void> {
+  await Promise.all(nodes.filter((node) => !node.running).map((node) => node.start()));
 }

@@ -1,10 +1,7 @@
-import { join } from 'node:path';
 import { PASSWORD, request, uniqueEmail } from '../../helpers/api.js';
-import { freePort } from '../../helpers/test-server.js';
-import { CLUSTER_ISSUER, CLUSTER_SECRET, ClusterNode } from '../../multinode/cluster.js';
 import { sqliteDatabase } from '../chaos-database.js';
-import { CHAOS_ENV } from '../cluster-targets.js';
 import { pause, type Scenario, underLoad } from '../scenario.js';
+import { sqliteFile, sqliteNode } from '../sqlite-node.js';
 import { SmallDisk } from '../tmpfs.js';
 
 /**
@@ -16,19 +13,7 @@ export const diskFull: Scenario = {
   name: 'disk full (SQLite)',
   async run(length) {
     const disk = SmallDisk.mount(24);
-    const port = await freePort();
-    const node = new ClusterNode('S', port, {
-      ...inheritedEnv(),
-      ...CHAOS_ENV,
-      SESSIOND_HOST: '127.0.0.1',
-      SESSIOND_PORT: String(port),
-      SESSIOND_DATA_DIR: disk.dir,
-      SESSIOND_SECRET: CLUSTER_SECRET,
-      SESSIOND_ISSUER: CLUSTER_ISSUER,
-      SESSIOND_LOG_LEVEL: 'error',
-      SESSIOND_SIGNUP_LIMIT_PER_IP: '1000000',
-      SESSIOND_LOGIN_LIMIT_PER_IP: '1000000',
-    });
+    const node = await sqliteNode(disk.dir);
     let pid: number | undefined;
     const failures: string[] = [];
     try {
@@ -50,7 +35,7 @@ export const diskFull: Scenario = {
         settle: async () => {
           await node.stop('SIGTERM');
         },
-        database: () => sqliteDatabase(join(disk.dir, 'sessiond.db')),
+        database: () => sqliteDatabase(sqliteFile(disk.dir)),
         nodeURLs: () => [],
         extra: (record) => [
           ...failures,
@@ -78,13 +63,4 @@ async function writesAgain(url: string): Promise<boolean> {
     await pause(100);
   }
   return false;
-}
-
-function inheritedEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      (entry): entry is [string, string] =>
-        entry[1] !== undefined && !entry[0].startsWith('SESSIOND_') && entry[0] !== 'NODE_OPTIONS',
-    ),
-  );
 }
