@@ -152,9 +152,9 @@ class Client implements SessionClient {
   async signIn(input: SignInInput): Promise<SessionState> {
     await this.ready;
     const deviceId = await this.#storage.get(this.#keys.device);
-    // The server knows a device by its id and the secret it gave this user on it (one per user
-    // of the install); without the secret, the id alone is a new device.
-    const secretKey = `${this.#keys.prefix}.device_secret.${input.email.trim().toLowerCase()}`;
+    // The server knows a device by its id and the install's device secret (decision 017):
+    // without it, the id alone is a new device. In cookie mode the secret is an HttpOnly cookie.
+    const secretKey = `${this.#keys.prefix}.device_secret`;
     const deviceSecret = deviceId ? await this.#storage.get(secretKey) : null;
     const device: DeviceInput = {
       ...input.device,

@@ -85,9 +85,17 @@ describe('cookie transport (plain http issuer)', () => {
     const response = await browser.signUpAndIn();
     expect(response.status).toBe(200);
     const cookies = setCookies(response.headers);
-    expect([...cookies.keys()].sort()).toEqual(['sessiond_at', 'sessiond_rt']);
+    expect([...cookies.keys()].sort()).toEqual(['sessiond_at', 'sessiond_ds', 'sessiond_rt']);
     const access = cookies.get('sessiond_at')!;
     const refresh = cookies.get('sessiond_rt')!;
+    // The device secret (decision 017): HttpOnly, on the session endpoints, outliving sessions.
+    expect(cookies.get('sessiond_ds')?.value).toMatch(/^ds_[A-Za-z0-9_-]{43}$/);
+    expect(cookies.get('sessiond_ds')?.attributes).toEqual({
+      httponly: true,
+      path: '/api/auth/session',
+      samesite: 'Strict',
+      'max-age': String(400 * 86_400),
+    });
     expect(access.value).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(access.attributes).toEqual({ httponly: true, path: '/', samesite: 'Lax', 'max-age': '900' });
     expect(refresh.value).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
@@ -102,7 +110,44 @@ describe('cookie transport (plain http issuer)', () => {
     expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, device: { new: true } });
     expect(JSON.stringify(response.body)).not.toContain(access.value);
     expect(JSON.stringify(response.body)).not.toContain(refresh.value);
+    expect(JSON.stringify(response.body)).not.toContain('ds_');
     expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('the device cookie makes the next sign-in the same device, for any user of the browser; sign-out keeps it', async () => {
+    const browser = new Browser(server.url);
+    const email = uniqueEmail();
+    await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
+    const signIn = (who: string, deviceId?: string, tab = browser) =>
+      tab.call('POST', '/api/auth/session/create', {
+        body: { email: who, password: PASSWORD, ...(deviceId ? { device: { id: deviceId } } : {}) },
+        headers: COOKIE_MODE,
+      });
+    const first = await signIn(email);
+    const deviceId = (first.body.device as { id: string }).id;
+    const secret = browser.jar.get('sessiond_ds');
+    expect(secret).toMatch(/^ds_/);
+    const logout = await browser.call('POST', '/api/auth/session/logout', { body: {}, headers: CSRF });
+    expect(logout.status).toBe(200);
+    expect(setCookies(logout.headers).has('sessiond_ds')).toBe(false);
+
+    const again = await signIn(email, deviceId);
+    expect(again.body.device).toEqual({ id: deviceId, trusted: false, new: false });
+    expect(setCookies(again.headers).has('sessiond_ds')).toBe(false);
+
+    // Another user of the same browser is new on the device, which keeps its id and its one secret.
+    const other = uniqueEmail();
+    await request(server.url, 'POST', '/api/auth/signup', { body: { email: other, password: PASSWORD } });
+    expect((await signIn(other, deviceId)).body.device).toEqual({ id: deviceId, trusted: false, new: true });
+    expect(browser.jar.get('sessiond_ds')).toBe(secret);
+    expect((await signIn(email, deviceId)).body.device).toMatchObject({ id: deviceId, new: false });
+
+    // Another browser naming that id, without the cookie, is a new device with a secret of its own.
+    const stranger = new Browser(server.url);
+    const copied = await signIn(email, deviceId, stranger);
+    expect(copied.body.device).toMatchObject({ trusted: false, new: true });
+    expect((copied.body.device as { id: string }).id).not.toBe(deviceId);
+    expect(stranger.jar.get('sessiond_ds')).not.toBe(secret);
   });
 
   it('reads need only the access cookie, without the anti-CSRF header', async () => {
@@ -448,7 +493,9 @@ describe('cookie transport behind an https issuer', () => {
     const browser = new Browser(server.url);
     const response = await browser.signUpAndIn();
     const cookies = setCookies(response.headers);
-    expect([...cookies.keys()].sort()).toEqual([SECURE.access, SECURE.refresh].sort());
+    expect([...cookies.keys()].sort()).toEqual(
+      [SECURE.access, '__Secure-sessiond_ds', SECURE.refresh].sort(),
+    );
     // __Host- demands Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2).
     expect(cookies.get(SECURE.access)?.attributes).toEqual({
       httponly: true,

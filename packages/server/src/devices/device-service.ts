@@ -35,11 +35,12 @@ export class DeviceService {
   ) {}
 
   /**
-   * Recognises the device of a sign-in (decision 017). A device is the holder of the secret it
-   * was given at its first sign-in, not whoever names its id: an id of one of the user's devices
-   * sent without that secret (copied from an access token's `did`, say) signs in as a new
-   * device, with a new id, untrusted. `secret` is set when this sign-in issued one: the client
-   * keeps it in secure storage and sends it with the id next time.
+   * Recognises the device of a sign-in (decision 017). A device is the holder of its secret, not
+   * whoever names its id: an id of one of the user's devices sent without that secret (copied
+   * from an access token's `did`, say) signs in as a new device, with a new id, untrusted. The
+   * secret belongs to the install: a device the user is new on takes the secret the client
+   * presents (another user's sign-in there issued it), and only a client without one is issued
+   * one (`secret`), to keep in secure storage and send with the id from then on.
    */
   async recognise(
     userId: string,
@@ -70,7 +71,8 @@ export class DeviceService {
     input: DeviceInput | undefined,
     context: RequestContext,
   ): Promise<RecognisedDevice | { kind: 'claimed' }> {
-    const secret = randomToken('ds_');
+    const presented = input?.secret;
+    const secret = presented ?? randomToken('ds_');
     const outcome = await this.store.recordDeviceSighting({
       userId,
       id,
@@ -81,14 +83,14 @@ export class DeviceService {
       ip: context.ip,
       now: this.clock.now(),
       secretHash: sha256(secret),
-      presentedSecretHash: input?.secret ? sha256(input.secret) : null,
+      presentedSecretHash: presented ? sha256(presented) : null,
     });
     if (outcome.kind === 'claimed') return outcome;
     return {
       kind: outcome.kind,
       device: outcome.device,
       isNew: outcome.kind === 'new',
-      secret: outcome.kind === 'recognised' ? undefined : secret,
+      secret: outcome.kind === 'recognised' || presented !== undefined ? undefined : secret,
       claimRefused: false,
     };
   }

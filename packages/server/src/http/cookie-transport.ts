@@ -1,4 +1,4 @@
-import type { TokenResponse } from '@sessiond/protocol';
+import type { DeviceInput, TokenResponse } from '@sessiond/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
@@ -51,11 +51,22 @@ export class CookieTransport {
     if (!SAFE_METHODS.has(request.method)) this.#requireCSRFDefence(request);
   }
 
-  /** The body of a token endpoint's answer; in cookie mode the tokens go into cookies instead. */
+  /**
+   * The body of a token endpoint's answer; in cookie mode the tokens, and a newly issued device
+   * secret, go into HttpOnly cookies instead.
+   */
   send(reply: FastifyReply, mode: TokenTransport, grant: TokenGrant): TokenResponse | CookieTokenResponse {
     if (mode === 'bearer') return tokenResponse(grant);
     this.cookies.set(reply, grant);
+    if (grant.device.secret !== undefined) this.cookies.setDeviceSecret(reply, grant.device.secret);
     return cookieTokenResponse(grant);
+  }
+
+  /** A sign-in's device in cookie mode: the secret comes from the device cookie unless the body has one. */
+  deviceOf(request: FastifyRequest, device: DeviceInput | undefined): DeviceInput | undefined {
+    if (device?.secret !== undefined) return device;
+    const secret = this.cookies.deviceSecret(request);
+    return secret === undefined ? device : { ...device, secret };
   }
 
   /**

@@ -12,7 +12,13 @@ export const REFRESH_COOKIE_PATH = '/api/auth/session';
 export interface TokenCookieNames {
   readonly access: string;
   readonly refresh: string;
+  /** The device secret (decision 017): the browser's device identity, kept across sessions. */
+  readonly device: string;
 }
+
+/** Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2); a device outlives sessions. */
+const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 86_400;
+const DEVICE_SECRET_SHAPE = /^ds_[A-Za-z0-9_-]{43}$/;
 
 /**
  * The two cookies of the cookie transport, the only place that knows their names and attributes.
@@ -32,8 +38,8 @@ export class TokenCookies {
     this.#secure = new URL(options.issuer).protocol === 'https:';
     this.#clock = options.clock;
     this.names = this.#secure
-      ? { access: '__Host-sessiond_at', refresh: '__Secure-sessiond_rt' }
-      : { access: 'sessiond_at', refresh: 'sessiond_rt' };
+      ? { access: '__Host-sessiond_at', refresh: '__Secure-sessiond_rt', device: '__Secure-sessiond_ds' }
+      : { access: 'sessiond_at', refresh: 'sessiond_rt', device: 'sessiond_ds' };
   }
 
   /** Puts a grant's tokens into the response's cookies. */
@@ -44,7 +50,21 @@ export class TokenCookies {
     reply.setCookie(this.names.refresh, grant.refreshToken, this.#refresh(untilSessionEnds));
   }
 
-  /** Tells the browser to drop both cookies (same name, path and attributes, Max-Age=0). */
+  /**
+   * Keeps a newly issued device secret in an HttpOnly cookie on the session endpoints, so page
+   * scripts never read it; sign-in reads it back. Sign-out leaves it: it names the device.
+   */
+  setDeviceSecret(reply: FastifyReply, secret: string): void {
+    reply.setCookie(this.names.device, secret, this.#refresh(DEVICE_COOKIE_MAX_AGE_SECONDS));
+  }
+
+  /** The device secret cookie, if the browser has one of the shape sessiond issues. */
+  deviceSecret(request: FastifyRequest): string | undefined {
+    const value = request.cookies[this.names.device];
+    return value !== undefined && DEVICE_SECRET_SHAPE.test(value) ? value : undefined;
+  }
+
+  /** Tells the browser to drop both token cookies (same name, path and attributes, Max-Age=0). */
   clear(reply: FastifyReply): void {
     reply.setCookie(this.names.access, '', this.#access(0));
     reply.setCookie(this.names.refresh, '', this.#refresh(0));

@@ -44,11 +44,13 @@ export function tokenResponse(grant: TokenGrant): TokenResponse {
 export type CookieTokenResponse = Omit<TokenResponse, 'access_token' | 'refresh_token'>;
 
 export function cookieTokenResponse(grant: TokenGrant): CookieTokenResponse {
+  // The device secret, like the tokens, travels in an HttpOnly cookie only.
+  const { secret: _inCookie, ...device } = grant.device;
   return {
     token_type: 'Bearer',
     expires_in: grant.access.expiresIn,
     session: sessionSummary(grant.session),
-    device: grant.device,
+    device,
   };
 }
 

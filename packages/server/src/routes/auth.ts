@@ -58,7 +58,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
         email: body.email,
         password: body.password,
         ...(body.totp !== undefined ? { totp: body.totp } : {}),
-        device: body.device,
+        device: mode === 'cookie' ? transport.deviceOf(request, body.device) : body.device,
         clientId: body.client_id,
       },
       requestContext(request),
