@@ -298,11 +298,13 @@ describe('the cookie transport in Chromium', () => {
     expect(visible.local).not.toMatch(/rt_|eyJ/);
     // The client did persist its non-secret state there (so this check reads the right place)...
     expect(visible.stored).toContain('expires_at');
-    // ...and no token.
-    expect(visible.stored).not.toMatch(/rt_|eyJ/);
+    // ...and no token, nor the device secret.
+    expect(visible.stored).not.toMatch(/rt_|eyJ|ds_/);
+    expect(visible.local).not.toMatch(/ds_/);
     const jar = await context.cookies();
     expect(jar.map((c) => [c.name, c.httpOnly]).sort()).toEqual([
       ['sessiond_at', true],
+      ['sessiond_ds', true],
       ['sessiond_rt', true],
     ]);
     expect(await call(tab!, '/api/auth/session/status')).toBe(200);
@@ -324,6 +326,7 @@ describe('the cookie transport in Chromium', () => {
       await waitForStatus(tab, 'unauthenticated');
     }
     expect(await call(tabs[0]!, '/api/auth/session/status')).toBe(401);
-    expect(await context.cookies()).toEqual([]);
+    // Both token cookies are gone; the device cookie names the browser, not a session.
+    expect((await context.cookies()).map((c) => c.name)).toEqual(['sessiond_ds']);
   });
 });

@@ -144,6 +144,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (!shuttingDown) return done();
     done(new SessiondError('service_unavailable', 'this node is shutting down: send the request again'));
   });
+  // A request in flight when the close began finishes, but its kept-alive connection must not
+  // stay: the close closes only connections idle at its start, and would wait for this one's
+  // keep-alive timeout (72 s). `Connection: close` ends it with its response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (shuttingDown) reply.header('connection', 'close');
+    done(null, payload);
+  });
   // Refresh latency and outcomes for /metrics, measured around the whole request as clients see it.
   app.addHook('onResponse', async (request, reply) => {
     if (REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {

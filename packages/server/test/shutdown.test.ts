@@ -58,3 +58,47 @@ it('a request arriving while the node closes: 503 service_unavailable, Connectio
   });
   expect(signUp.status).toBe(201);
 });
+
+it('a request in flight when the close begins gets its answer with Connection: close, and the close does not wait for its keep-alive', async () => {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let holding = false;
+  server = await startTestServer({
+    wrapStore: (real) =>
+      new Proxy(real, {
+        get(target, key) {
+          const value = Reflect.get(target, key, target);
+          if (key === 'findUserByEmail' && holding) {
+            return async (...args: unknown[]) => {
+              await held;
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }),
+  });
+  const { app } = server;
+  const { port } = new URL(server.url);
+  socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  const answer = readUntilClosed(socket);
+  const body = JSON.stringify({ email: 'held@example.com', password: 'correct horse battery staple' });
+  holding = true;
+  // A kept-alive request (HTTP/1.1, no Connection: close) that is in its handler when the close begins.
+  socket.write(
+    `POST /api/auth/session/create HTTP/1.1\r\nHost: sessiond.test\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  while (!app.server.listening) await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const closing = app.close();
+  while (app.server.listening) await new Promise((resolve) => setTimeout(resolve, 5));
+  release();
+  const response = await answer; // the server closes the connection after its answer
+  await closing;
+  const [head] = response.split('\r\n\r\n') as [string];
+  expect(head).toMatch(/^HTTP\/1\.1 401 /); // no such account: handled in full
+  expect(head.toLowerCase()).toContain('connection: close');
+});
