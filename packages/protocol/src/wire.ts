@@ -107,4 +107,6 @@ export interface AccessTokenClaims {
   jti: string;
   auth_time: number;
   acr: AssuranceLevel;
+  /** How the user authenticated (RFC 8176), when the session says. */
+  amr?: string[];
 }

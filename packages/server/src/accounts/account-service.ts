@@ -78,13 +78,15 @@ export class AccountService {
     input: { ip: string; onTrustedDevice?: (user: UserRecord) => Promise<boolean> },
     check: () => Promise<boolean>,
   ): Promise<boolean> {
+    // A user without an email (provisioned by a backend or an OpenID provider) counts by id.
+    const account = user.email ?? user.id;
     await this.throttle.admitIP(input.ip);
-    await this.throttle.admitAccountFromIP(user.email, input.ip);
-    const ceiling = await this.throttle.accountCeiling(user.email);
+    await this.throttle.admitAccountFromIP(account, input.ip);
+    const ceiling = await this.throttle.accountCeiling(account);
     if (ceiling && !(await input.onTrustedDevice?.(user))) throw this.throttle.ceilingReached(ceiling);
     const ok = await check();
-    if (ok) await this.throttle.recordSuccess(user.email, input.ip);
-    else await this.throttle.recordFailure(user.email, input.ip);
+    if (ok) await this.throttle.recordSuccess(account, input.ip);
+    else await this.throttle.recordFailure(account, input.ip);
     return ok;
   }
 
@@ -93,6 +95,8 @@ export class AccountService {
     user: UserRecord,
     input: { password: string; ip: string; onTrustedDevice?: (user: UserRecord) => Promise<boolean> },
   ): Promise<boolean> {
+    // No password to confirm (the user signs in elsewhere): nothing to guess either.
+    if (user.email === null || user.passwordHash === null) return false;
     const result = await this.checkCredentials({ email: user.email, ...input });
     return result.ok;
   }

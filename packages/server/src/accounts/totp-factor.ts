@@ -80,7 +80,7 @@ export class TOTPFactor {
   #totp(user: UserRecord, secret: Secret): TOTP {
     return new TOTP({
       issuer: this.issuer,
-      label: user.email,
+      label: user.email ?? user.id,
       algorithm: 'SHA1',
       digits: 6,
       period: PERIOD_SECONDS,

@@ -1,4 +1,4 @@
-import type { DeviceInput, DeviceSummary } from '@sessiond/protocol';
+import type { AssuranceLevel, DeviceInput, DeviceSummary } from '@sessiond/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AccountService } from '../accounts/account-service.js';
 import type { TOTPFactor } from '../accounts/totp-factor.js';
@@ -18,6 +18,27 @@ import { eventSubject, systemLogEntry } from './event-subject.js';
 import { endedSessionError, type SessionEnding } from './session-ending.js';
 import type { SessionPolicy } from './session-policy.js';
 import { requireNoPendingStepUp } from './step-up-guard.js';
+
+/** How the user of a new session authenticated, as its opener established it. */
+export interface SessionAuthentication {
+  acr: AssuranceLevel;
+  /** RFC 8176 method names (`pwd`, `otp`, `mfa`, `fed`, ...). */
+  amr?: readonly string[];
+  /** When the user authenticated, if before now (an upstream provider's `auth_time`). */
+  authTime?: number;
+  /** Set when this authentication counts as a re-authentication with that factor (decision 016). */
+  reauthFactor?: StepUpFactor;
+  /** Added to the `login` log row's detail. */
+  detail?: Record<string, unknown>;
+}
+
+export interface StartSessionInput {
+  authentication: SessionAuthentication;
+  device?: DeviceInput;
+  clientId?: string;
+  /** Custom claims, already checked against SESSIOND_CUSTOM_CLAIMS. */
+  claims?: Readonly<Record<string, unknown>>;
+}
 
 /** What sign-in, refresh and step-up hand back to the client. */
 export interface TokenGrant {
@@ -56,7 +77,7 @@ export class SessionService {
     input: { email: string; password: string; totp?: string; device?: DeviceInput; clientId?: string },
     context: RequestContext,
   ): Promise<TokenGrant> {
-    const { store, clock, accounts, devices, bus, policy } = this.deps;
+    const { accounts, devices } = this.deps;
     const clientId = input.clientId ?? 'default';
     if (!this.deps.clients.includes(clientId))
       throw new SessiondError('invalid_request', 'unknown client_id');
@@ -68,7 +89,41 @@ export class SessionService {
       onTrustedDevice: (user) => devices.holdsTrustedDevice(user.id, input.device),
     });
     if (!check.ok) return this.#rejectSignIn(check.user, context);
-    const { user } = check;
+    return this.startSession(
+      check.user,
+      {
+        clientId,
+        ...(input.device !== undefined ? { device: input.device } : {}),
+        authentication: check.secondFactor
+          ? // Password and TOTP together are two factors (NIST SP 800-63B AAL2), and a re-authentication.
+            {
+              acr: 'aal2',
+              amr: ['pwd', 'otp', 'mfa'],
+              reauthFactor: 'totp',
+              detail: { second_factor: 'totp' },
+            }
+          : { acr: 'aal1', amr: ['pwd'] },
+      },
+      context,
+    );
+  }
+
+  /**
+   * Opens a session for a user whose authentication the caller has established: sessiond's own
+   * password check above, a registered backend, an upstream OpenID provider (issue 13). Whatever
+   * the way in, the same things happen: the device is recognised, the risk engine weighs the
+   * sign-in (a suspicious one must step up), the log rows, events and webhooks are the same.
+   */
+  async startSession(
+    user: UserRecord,
+    input: StartSessionInput,
+    context: RequestContext,
+  ): Promise<TokenGrant> {
+    const { store, clock, devices, bus, policy } = this.deps;
+    const clientId = input.clientId ?? 'default';
+    if (!this.deps.clients.includes(clientId))
+      throw new SessiondError('invalid_request', 'unknown client_id');
+    const { authentication } = input;
     const recognised = await devices.recognise(user.id, input.device, context);
     const { device, isNew } = recognised;
     const now = clock.now();
@@ -88,11 +143,10 @@ export class SessionService {
       userId: user.id,
       deviceId: device.id,
       clientId,
-      // Password and TOTP together are two factors (NIST SP 800-63B AAL2), and a re-authentication.
-      acr: check.secondFactor ? 'aal2' : 'aal1',
+      acr: authentication.acr,
       ip: context.ip,
       userAgent: context.userAgent,
-      authTime: now,
+      authTime: authentication.authTime ?? now,
       createdAt: now,
       lastActivityAt: now,
       idleTimeoutMs,
@@ -103,14 +157,16 @@ export class SessionService {
       // A suspicious sign-in still signs in, but must step up before anything sensitive.
       stepUpRequired: verdict.suspicious,
       refreshCount: 0,
-      reauthAt: check.secondFactor ? now : null,
-      reauthFactor: check.secondFactor ?? null,
+      reauthAt: authentication.reauthFactor ? now : null,
+      reauthFactor: authentication.reauthFactor ?? null,
+      amr: authentication.amr ?? null,
+      claims: input.claims ?? null,
     };
     const refreshToken = randomToken('rt_');
     const logBase = this.#logBase(session, context, now);
     const loginDetail = {
       risk: verdict,
-      ...(check.secondFactor ? { second_factor: check.secondFactor } : {}),
+      ...authentication.detail,
       // Named a known device without its secret: signed in as a new device instead.
       ...(recognised.claimRefused ? { device_claim_refused: true } : {}),
     };

@@ -67,6 +67,13 @@ export class CachedSessionStore implements SessionStore {
     return this.#around([input.sessionId], () => this.inner.endSession(input));
   }
 
+  async setSessionClaims(input: Parameters<SessionStore['setSessionClaims']>[0]): Promise<SessionRecord[]> {
+    this.#forgetUser(input.userId);
+    const changed = await this.inner.setSessionClaims(input);
+    this.#forgetUser(input.userId);
+    return changed;
+  }
+
   async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
     this.#forgetUser(input.userId);
     const ended = await this.inner.endSessions(input);
@@ -135,6 +142,11 @@ export class CachedSessionStore implements SessionStore {
   confirmTOTPEnrolment: SessionStore['confirmTOTPEnrolment'] = (userId, input) =>
     this.inner.confirmTOTPEnrolment(userId, input);
   removeTOTP: SessionStore['removeTOTP'] = (userId, log) => this.inner.removeTOTP(userId, log);
+  findLinkedUser: SessionStore['findLinkedUser'] = (source, subject) =>
+    this.inner.findLinkedUser(source, subject);
+  linkOrProvisionUser: SessionStore['linkOrProvisionUser'] = (input) => this.inner.linkOrProvisionUser(input);
+  linkUser: SessionStore['linkUser'] = (link) => this.inner.linkUser(link);
+  listUserLinks: SessionStore['listUserLinks'] = (userId) => this.inner.listUserLinks(userId);
   useTOTPStep: SessionStore['useTOTPStep'] = (userId, step) => this.inner.useTOTPStep(userId, step);
   listLogs: SessionStore['listLogs'] = (query) => this.inner.listLogs(query);
   listSigningKeys: SessionStore['listSigningKeys'] = () => this.inner.listSigningKeys();

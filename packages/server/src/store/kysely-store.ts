@@ -15,11 +15,13 @@ import type {
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
+  UserLink,
   UserRecord,
 } from './records.js';
 import {
   fromLogEntry,
   fromSession,
+  fromUser,
   toDevice,
   toLog,
   toRefreshToken,
@@ -53,6 +55,9 @@ class Rollback<T> {
   constructor(readonly outcome: T) {}
 }
 
+/** Thrown inside a provisioning transaction that lost its link to a concurrent one: rolls it back. */
+class LinkTaken extends Error {}
+
 /**
  * The SessionStore on Kysely. It speaks only SQL both SQLite (3.35+) and PostgreSQL accept:
  * compare-and-set UPDATE ... RETURNING decides every race, so no dialect needs row locks.
@@ -79,7 +84,7 @@ export class KyselySessionStore implements SessionStore {
 
   async createUser(user: UserRecord): Promise<void> {
     try {
-      await this.#transact((trx) => trx.insertInto('users').values(user).execute());
+      await this.#transact((trx) => trx.insertInto('users').values(fromUser(user)).execute());
     } catch (error) {
       if (isUniqueViolation(error)) throw new EmailTakenError(`email already registered`);
       throw error;
@@ -94,6 +99,95 @@ export class KyselySessionStore implements SessionStore {
   async findUserById(id: string): Promise<UserRecord | undefined> {
     const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toUser(row);
+  }
+
+  async findLinkedUser(source: string, subject: string): Promise<UserRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('userLinks')
+      .innerJoin('users', 'users.id', 'userLinks.userId')
+      .selectAll('users')
+      .where('userLinks.source', '=', source)
+      .where('userLinks.subject', '=', subject)
+      .executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async linkOrProvisionUser(input: {
+    source: string;
+    subject: string;
+    newUser: UserRecord;
+    now: number;
+  }): Promise<{ user: UserRecord; created: boolean }> {
+    const linked = await this.findLinkedUser(input.source, input.subject);
+    if (linked) return { user: linked, created: false };
+    try {
+      await this.#transact(async (trx) => {
+        await trx.insertInto('users').values(fromUser(input.newUser)).execute();
+        const link = await trx
+          .insertInto('userLinks')
+          .values({
+            source: input.source,
+            subject: input.subject,
+            userId: input.newUser.id,
+            createdAt: input.now,
+          })
+          .onConflict((conflict) => conflict.columns(['source', 'subject']).doNothing())
+          .returning('userId')
+          .executeTakeFirst();
+        // Another caller linked it first: roll back this user, take theirs (below).
+        if (!link) throw new LinkTaken();
+      });
+      return { user: input.newUser, created: true };
+    } catch (error) {
+      if (!(error instanceof LinkTaken) && !isUniqueViolation(error)) throw error;
+      const winner = await this.findLinkedUser(input.source, input.subject);
+      if (winner) return { user: winner, created: false };
+      throw new EmailTakenError('email already registered');
+    }
+  }
+
+  async linkUser(link: UserLink): Promise<boolean> {
+    const inserted = await this.#transact((trx) =>
+      trx
+        .insertInto('userLinks')
+        .values(link)
+        .onConflict((conflict) => conflict.columns(['source', 'subject']).doNothing())
+        .returning('userId')
+        .executeTakeFirst(),
+    );
+    return inserted !== undefined;
+  }
+
+  async listUserLinks(userId: string): Promise<UserLink[]> {
+    const rows = await this.#db
+      .selectFrom('userLinks')
+      .selectAll()
+      .where('userId', '=', userId)
+      .orderBy('createdAt')
+      .execute();
+    return rows.map((row) => ({ ...row, createdAt: Number(row.createdAt) }));
+  }
+
+  async setSessionClaims(input: {
+    userId: string;
+    claims: Readonly<Record<string, unknown>> | null;
+    now: number;
+    log: (session: SessionRecord) => NewLogEntry;
+  }): Promise<SessionRecord[]> {
+    return this.#transact(async (trx) => {
+      const rows = await trx
+        .updateTable('sessions')
+        .set({ claims: input.claims === null ? null : JSON.stringify(input.claims) })
+        .where('userId', '=', input.userId)
+        .where('endedAt', 'is', null)
+        .where('idleExpiresAt', '>', input.now)
+        .where('expiresAt', '>', input.now)
+        .returningAll()
+        .execute();
+      const sessions = rows.map(toSession);
+      for (const session of sessions) await insertLog(trx, input.log(session));
+      return sessions;
+    });
   }
 
   async recordDeviceSighting(sighting: DeviceSighting): Promise<DeviceSightingOutcome> {

@@ -258,6 +258,26 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.alterTable('devices').addColumn('secret_hash', 'text').execute();
       },
     },
+    '0008_sessions_from_any_authentication': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Who else vouches for a user: a registered backend's external id, an upstream OpenID
+        // provider's (issuer, sub). One row per (source, subject): provisioning races settle on
+        // its primary key (issue 13).
+        await db.schema
+          .createTable('user_links')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('user_links_pk', ['source', 'subject'])
+          .execute();
+        await db.schema.createIndex('user_links_user_idx').on('user_links').column('user_id').execute();
+        // How the session's user authenticated (RFC 8176 values) and the app's custom claims,
+        // both JSON, carried by every access token of the session.
+        await db.schema.alterTable('sessions').addColumn('amr', 'text').execute();
+        await db.schema.alterTable('sessions').addColumn('claims', 'text').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -4,9 +4,10 @@ import type { Actor, AssuranceLevel, LogAction, SessionEndReason } from '@sessio
 
 export interface UserRecord {
   id: string;
-  /** Normalised (trimmed, lower-cased, NFC). */
-  email: string;
-  passwordHash: string;
+  /** Normalised (accounts/email.ts); null for a user provisioned without one (issue 13). */
+  email: string | null;
+  /** argon2id; null for a user who signs in only through a backend or an OpenID provider. */
+  passwordHash: string | null;
   createdAt: number;
   /** The TOTP secret sealed under the master secret; null without a factor. */
   totpSecretSealed?: string | null;
@@ -61,6 +62,18 @@ export interface SessionRecord {
   /** When the session last re-authenticated with a step-up, and with what; null if never. */
   reauthAt: number | null;
   reauthFactor: StepUpFactor | null;
+  /** How the user authenticated (RFC 8176: `pwd`, `otp`, ...), as recorded; null if not said. */
+  amr: readonly string[] | null;
+  /** The app's custom claims (names allow-listed by SESSIOND_CUSTOM_CLAIMS); null for none. */
+  claims: Readonly<Record<string, unknown>> | null;
+}
+
+/** A source that vouches for a user (`backend:<id>`, `oidc:<issuer>`) and its id for them. */
+export interface UserLink {
+  source: string;
+  subject: string;
+  userId: string;
+  createdAt: number;
 }
 
 /** The factors a step-up can be made with. */

@@ -18,11 +18,32 @@ import type { Database } from './schema.js';
 const num = (value: number | string): number => Number(value);
 const numOrNull = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
+/**
+ * The users table predates users without an email or password, and SQLite cannot drop a NOT
+ * NULL without rebuilding a table others reference: "none" is stored as `~<id>` (never an
+ * address: normalised emails always hold an `@`, and `~` starts none) and as '' (never an
+ * argon2 hash). Only these two functions know.
+ */
+const NO_EMAIL_PREFIX = '~';
+
+export function fromUser(user: UserRecord): Database['users'] {
+  return {
+    id: user.id,
+    email: user.email ?? `${NO_EMAIL_PREFIX}${user.id}`,
+    passwordHash: user.passwordHash ?? '',
+    createdAt: user.createdAt,
+    totpSecretSealed: user.totpSecretSealed ?? null,
+    totpEnabledAt: user.totpEnabledAt ?? null,
+    totpLastStep: null,
+    totpPendingSealed: user.totpPendingSealed ?? null,
+  };
+}
+
 export function toUser(row: Selectable<Database['users']>): UserRecord {
   return {
     id: row.id,
-    email: row.email,
-    passwordHash: row.passwordHash,
+    email: row.email.startsWith(NO_EMAIL_PREFIX) ? null : row.email,
+    passwordHash: row.passwordHash === '' ? null : row.passwordHash,
     createdAt: num(row.createdAt),
     totpSecretSealed: row.totpSecretSealed,
     totpEnabledAt: numOrNull(row.totpEnabledAt),
@@ -70,12 +91,20 @@ export function toSession(row: Selectable<Database['sessions']>): SessionRecord 
     refreshCount: num(row.refreshCount),
     reauthAt: numOrNull(row.reauthAt),
     reauthFactor: row.reauthFactor as StepUpFactor | null,
+    amr: row.amr === null ? null : (JSON.parse(row.amr) as string[]),
+    claims: row.claims === null ? null : (JSON.parse(row.claims) as Record<string, unknown>),
   };
 }
 
 export function fromSession(session: SessionRecord): Database['sessions'] {
-  const { lastActivityAt, stepUpRequired, ...rest } = session;
-  return { ...rest, lastActivityAt, stepUpRequired: stepUpRequired ? 1 : 0 };
+  const { lastActivityAt, stepUpRequired, amr, claims, ...rest } = session;
+  return {
+    ...rest,
+    lastActivityAt,
+    stepUpRequired: stepUpRequired ? 1 : 0,
+    amr: amr === null ? null : JSON.stringify(amr),
+    claims: claims === null ? null : JSON.stringify(claims),
+  };
 }
 
 export function toRefreshToken(row: Selectable<Database['refreshTokens']>): RefreshTokenRecord {

@@ -64,6 +64,16 @@ export interface Database {
     refreshCount: number;
     reauthAt: number | null;
     reauthFactor: string | null;
+    /** JSON array of RFC 8176 method names, or null. */
+    amr: string | null;
+    /** JSON object of custom claims, or null. */
+    claims: string | null;
+  };
+  userLinks: {
+    source: string;
+    subject: string;
+    userId: string;
+    createdAt: number;
   };
   refreshTokens: {
     id: string;

@@ -9,6 +9,7 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   StepUpFactor,
+  UserLink,
   UserRecord,
 } from './records.js';
 
@@ -98,6 +99,33 @@ export interface SessionStore {
   createUser(user: UserRecord): Promise<void>;
   findUserByEmail(email: string): Promise<UserRecord | undefined>;
   findUserById(id: string): Promise<UserRecord | undefined>;
+
+  /** The user that `source` (`backend:<id>`, `oidc:<issuer>`) knows as `subject`, if linked. */
+  findLinkedUser(source: string, subject: string): Promise<UserRecord | undefined>;
+  /**
+   * The user linked to (source, subject), provisioning `newUser` and the link in one transaction
+   * when there is none. Of concurrent callers for one (source, subject) exactly one creates, and
+   * all get the same user. Rejects with EmailTakenError if `newUser`'s email is another user's.
+   */
+  linkOrProvisionUser(input: {
+    source: string;
+    subject: string;
+    newUser: UserRecord;
+    now: number;
+  }): Promise<{ user: UserRecord; created: boolean }>;
+  /** Links (source, subject) to an existing user; false if that pair is linked already (to anyone). */
+  linkUser(link: UserLink): Promise<boolean>;
+  listUserLinks(userId: string): Promise<UserLink[]>;
+  /**
+   * Replaces the custom claims of every live session of the user, writing `log` for each, in one
+   * transaction; returns the sessions changed (their next access token carries the claims).
+   */
+  setSessionClaims(input: {
+    userId: string;
+    claims: Readonly<Record<string, unknown>> | null;
+    now: number;
+    log: (session: SessionRecord) => NewLogEntry;
+  }): Promise<SessionRecord[]>;
 
   /**
    * Records a sign-in from a device: inserts it if this user never used it (`new`), else, if the

@@ -36,9 +36,12 @@ export class AccessTokenIssuer {
       jti: randomUUID(),
       auth_time: Math.floor(session.authTime / 1000),
       acr: session.acr,
+      ...(session.amr !== null ? { amr: [...session.amr] } : {}),
     };
     const { kid, privateKey } = this.keys.signingKey();
-    const token = await new SignJWT({ ...claims })
+    // Custom claims never shadow a registered one: their names are checked when they are set,
+    // and the registered claims are written last all the same.
+    const token = await new SignJWT({ ...session.claims, ...claims })
       .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
       .sign(privateKey);
     return { token, claims, expiresIn: exp - iat };

@@ -68,6 +68,8 @@ export function describeSessionStoreConformance(
         refreshCount: 0,
         reauthAt: null,
         reauthFactor: null,
+        amr: null,
+        claims: null,
         ...overrides,
       };
       const tokenHash = `hash-${randomUUID()}`;
@@ -94,6 +96,86 @@ export function describeSessionStoreConformance(
         userAgent: 'agent',
       });
     }
+
+    describe('users linked to other sources (issue 13)', () => {
+      const bare = (email: string | null = null) => ({
+        id: randomUUID(),
+        email,
+        passwordHash: null,
+        createdAt: T0,
+      });
+
+      it('keeps a user without an email or a password as such', async () => {
+        const user = bare();
+        await store.createUser(user);
+        expect(await store.findUserById(user.id)).toMatchObject({ email: null, passwordHash: null });
+        const other = bare();
+        await store.createUser(other);
+        expect(await store.findUserById(other.id)).toMatchObject({ email: null });
+      });
+
+      it('provisions one user for a (source, subject) however many callers race, and links it', async () => {
+        const subject = `ext-${randomUUID()}`;
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () =>
+            store.linkOrProvisionUser({ source: 'backend:shop', subject, newUser: bare(), now: T0 }),
+          ),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
+        const id = results[0]!.user.id;
+        expect((await store.findLinkedUser('backend:shop', subject))?.id).toBe(id);
+        expect(await store.findLinkedUser('backend:other', subject)).toBeUndefined();
+        expect(await store.listUserLinks(id)).toEqual([
+          { source: 'backend:shop', subject, userId: id, createdAt: T0 },
+        ]);
+      });
+
+      it('refuses to provision with an email another user has, and links an existing user once', async () => {
+        const taken = await newUser();
+        await expect(
+          store.linkOrProvisionUser({
+            source: 'backend:shop',
+            subject: 'x-1',
+            newUser: bare(taken.email),
+            now: T0,
+          }),
+        ).rejects.toBeInstanceOf(EmailTakenError);
+        expect(await store.findLinkedUser('backend:shop', 'x-1')).toBeUndefined();
+        const link = {
+          source: 'oidc:https://idp.example',
+          subject: 'sub-1',
+          userId: taken.id,
+          createdAt: T0,
+        };
+        expect(await store.linkUser(link)).toBe(true);
+        expect(await store.linkUser({ ...link, userId: (await newUser()).id })).toBe(false);
+        expect((await store.findLinkedUser(link.source, link.subject))?.id).toBe(taken.id);
+      });
+
+      it('sets the custom claims of every live session of the user, and logs each', async () => {
+        const user = await newUser();
+        const { session: one } = await newSession({ claims: { plan: 'free' } }, user.id);
+        const { session: two } = await newSession({}, user.id);
+        const ended = (await newSession({}, user.id)).session;
+        await store.endSession({
+          sessionId: ended.id,
+          reason: 'logout',
+          now: T0 + 1,
+          log: log('logout', ended),
+        });
+        expect((await store.findSession(one.id))?.claims).toEqual({ plan: 'free' });
+        const changed = await store.setSessionClaims({
+          userId: user.id,
+          claims: { plan: 'pro', roles: ['admin'] },
+          now: T0 + 2,
+          log: (session) => log('session_revoked', session, T0 + 2),
+        });
+        expect(changed.map((s) => s.id).sort()).toEqual([one.id, two.id].sort());
+        expect((await store.findSession(two.id))?.claims).toEqual({ plan: 'pro', roles: ['admin'] });
+        expect((await store.findSession(ended.id))?.claims).toBeNull();
+      });
+    });
 
     describe('users', () => {
       it('stores and finds a user by email and id', async () => {
