@@ -69,7 +69,7 @@ describe('session lifecycle over HTTP', () => {
     expect(header).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
     expect(typeof header.kid).toBe('string');
     expect(Object.keys(payload).sort()).toEqual(
-      ['acr', 'aud', 'auth_time', 'client_id', 'did', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub'].sort(),
+      ['acr', 'amr', 'aud', 'auth_time', 'client_id', 'did', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub'].sort(),
     );
     expect(payload).toMatchObject({
       iss: 'http://sessiond.test',
@@ -78,6 +78,7 @@ describe('session lifecycle over HTTP', () => {
       sid: grant.session.id,
       did: grant.device.id,
       acr: 'aal1',
+      amr: ['pwd'],
     });
     expect(payload.exp - payload.iat).toBe(900);
     const jwks = await request<{ keys: Array<{ kid: string }> }>(server.url, 'GET', '/.well-known/jwks.json');
