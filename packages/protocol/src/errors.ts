@@ -12,13 +12,15 @@ export const ERROR_STATUS = {
   /** A sync WebSocket message that is not JSON or not a message of the protocol. */
   invalid_message: 400,
   totp_not_enrolled: 400,
+  /** A custom claim the configuration does not allow (SESSIOND_CUSTOM_CLAIMS), or a reserved name. */
+  claim_not_allowed: 400,
   token_missing: 401,
   token_invalid: 401,
   token_expired: 401,
   /** From @sessiond/verify: the token's session was revoked or ended. */
   token_revoked: 401,
   invalid_credentials: 401,
-  /** A resource server's credentials (HTTP Basic) are missing or wrong. */
+  /** A resource server's or backend's credentials (HTTP Basic) are missing or wrong. */
   invalid_client: 401,
   refresh_token_invalid: 401,
   refresh_token_reused: 401,
@@ -33,6 +35,8 @@ export const ERROR_STATUS = {
   /** `/api/admin/...` without an admin API key, with one of the wrong form, or with an unknown one. */
   admin_key_invalid: 401,
   forbidden: 403,
+  /** A backend asserted an `acr` it is not configured to (`aal2` needs SESSIOND_BACKENDS_AAL2). */
+  assurance_not_allowed: 403,
   /** A cookie-authenticated state change without `x-sessiond-csrf: 1`, or from a foreign Origin. */
   csrf_required: 403,
   /** A WebSocket handshake from a browser Origin that is neither the issuer's nor allowed. */
@@ -43,11 +47,15 @@ export const ERROR_STATUS = {
   /** An admin route names a user id that does not exist. */
   user_not_found: 404,
   email_taken: 409,
+  /** A backend's external id is already linked to another sessiond user. */
+  external_id_taken: 409,
   payload_too_large: 413,
   /** The operation would grow a state document past SESSIOND_STATE_MAX_BYTES. */
   state_too_large: 413,
   /** The user's state would pass the per-user namespace count or total byte quota. */
   state_quota_exceeded: 413,
+  /** Custom claims larger than SESSIOND_CUSTOM_CLAIMS_MAX_BYTES as JSON. */
+  claims_too_large: 413,
   unsupported_media_type: 415,
   /** `GET /api/sync` without a WebSocket upgrade. */
   upgrade_required: 426,

@@ -15,6 +15,7 @@ export const EVENT_NAMES = [
   'device.trusted',
   'device.forgotten',
   'factor.changed',
+  'session.claims_changed',
   'login.failed',
   'state.changed',
 ] as const;
@@ -27,13 +28,15 @@ export type SessionEndReason =
   | 'revoked'
   | 'revoked_all'
   | 'admin'
+  /** A registered backend revoked the user's sessions (`POST /api/backend/users/:id/revoke-all`). */
+  | 'backend'
   | 'refresh_token_reused'
   | 'device_forgotten'
   | 'idle_timeout'
   | 'absolute_timeout';
 
 /** Who performed a revocation, as written to the audit log. */
-export type Actor = 'user' | 'admin' | 'system';
+export type Actor = 'user' | 'admin' | 'system' | 'backend';
 
 /** Actions of the audit log (`session_logs.action`). */
 export const LOG_ACTIONS = [
@@ -54,6 +57,8 @@ export const LOG_ACTIONS = [
   /** A TOTP factor was confirmed (detail `replaced`: it replaced an enabled one). */
   'totp_enrolled',
   'totp_removed',
+  /** A backend replaced the session's custom claims (detail: `backend`, the claim `names`). */
+  'claims_changed',
 ] as const;
 
 export type LogAction = (typeof LOG_ACTIONS)[number];
@@ -93,6 +98,11 @@ export interface EventPayloads {
   /** A factor was added, replaced or removed; `session_id` is the session that changed it. */
   'factor.changed': LifecycleEvent & { factor: 'totp'; change: 'enrolled' | 'replaced' | 'removed' };
   'login.failed': LifecycleEvent & { ip: string | null };
+  /**
+   * A backend replaced the custom claims of the session (one event per live session of the
+   * user); its next access token carries `claims`. `backend` is the backend's id.
+   */
+  'session.claims_changed': LifecycleEvent & { backend: string; claims: Record<string, unknown> | null };
   /** A state operation was applied (the WebSocket hub fans it out to the user's devices). */
   'state.changed': LifecycleEvent & {
     namespace: string;

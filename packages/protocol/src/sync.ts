@@ -78,7 +78,12 @@ export type SyncSessionEventName =
   | 'session.step_up_required'
   | 'session.logged_out_everywhere'
   /** A factor of the account was added, replaced or removed (detail: `factor`, `change`). */
-  | 'account.factor_changed';
+  | 'account.factor_changed'
+  /**
+   * A backend replaced this session's custom claims (detail: `claims`, the new ones, or null).
+   * One event per live session of the user; the session it names gets them at its next refresh.
+   */
+  | 'session.claims_changed';
 
 export interface SyncSessionEvent {
   type: 'event';

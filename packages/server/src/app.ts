@@ -17,8 +17,10 @@ import { requestLogFields } from './lib/log.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
+import { backendRoutes } from './routes/backend.js';
 import { deviceRoutes } from './routes/devices.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { opsRoutes } from './routes/ops.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -161,6 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(opsRoutes);
   await app.register(authRoutes);
+  await app.register(oidcRoutes);
   await app.register(sessionRoutes);
   await app.register(deviceRoutes);
   await app.register(oauthRoutes);
@@ -168,6 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(stateRoutes);
   await app.register(syncRoutes);
   await app.register(adminRoutes);
+  await app.register(backendRoutes);
 
   const bus = openedBus;
   app.addHook('onReady', async () => {

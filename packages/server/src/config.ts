@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { adminKeyHash, isAdminKeyForm } from './admin/admin-key.js';
 import { type TestFault, testFaultSpec } from './lib/test-fault.js';
+import { type BasicClient, basicClient } from './oauth/resource-server-auth.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
+import { type CustomClaimsPolicy, claimNameProblem } from './sessions/custom-claims.js';
 
 /**
  * The whole configuration, read from `SESSIOND_*` environment variables once at start-up,
@@ -215,6 +217,27 @@ const EnvSchema = z.object({
   SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
   SESSIOND_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  // --- Backends and custom claims (issue 13; decision 022 is the trust model) ---
+  /**
+   * Comma-separated `id:secret` pairs of the app backends allowed to create sessions
+   * (`/api/backend/...`, HTTP Basic). Ids are 1-64 of A-Z a-z 0-9 . _ -, secrets at least 32
+   * characters; only their SHA-256 is kept.
+   */
+  SESSIOND_BACKENDS: list.optional(),
+  /** Comma-separated backend ids that may assert `acr: aal2` (they run a second factor themselves). */
+  SESSIOND_BACKENDS_AAL2: list.optional(),
+  /** Comma-separated custom claim names sessions may carry (e.g. `roles,tenant,plan`); reserved names are refused. */
+  SESSIOND_CUSTOM_CLAIMS: list
+    .superRefine((names, context) => {
+      for (const name of names) {
+        const problem = claimNameProblem(name);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }
+    })
+    .transform((names) => [...new Set(names)])
+    .optional(),
+  /** Largest custom claims object of a session, in UTF-8 bytes of JSON (every access token carries it). */
+  SESSIOND_CUSTOM_CLAIMS_MAX_BYTES: integer(64, 16 * 1024).default(1024),
   /** TEST ONLY (the chaos suite): faults injected into this process; never set it in production. */
   SESSIOND_TEST_FAULT: testFaultSpec.optional(),
 });
@@ -245,7 +268,10 @@ export interface Config {
   /** SHA-256 (base64url) of each SESSIOND_ADMIN_API_KEYS key; the keys themselves are not kept. */
   readonly adminAPIKeyHashes: readonly string[];
   readonly clients: readonly string[];
-  readonly resourceServers: ReadonlyArray<{ readonly id: string; readonly secret: string }>;
+  readonly resourceServers: readonly BasicClient[];
+  /** SESSIOND_BACKENDS, with the highest `acr` each may assert (SESSIOND_BACKENDS_AAL2). */
+  readonly backends: readonly RegisteredBackend[];
+  readonly customClaims: CustomClaimsPolicy;
   readonly logLevel: string;
   readonly webhookURLs: readonly string[];
   readonly webhookSecret: string | undefined;
@@ -269,6 +295,11 @@ export interface Config {
   readonly risk: RiskPolicy;
   /** TEST ONLY: SESSIOND_TEST_FAULT, undefined unless the chaos suite set it. */
   readonly testFault: TestFault | undefined;
+}
+
+/** An app backend allowed to create sessions (decision 022). */
+export interface RegisteredBackend extends BasicClient {
+  readonly maxAcr: 'aal1' | 'aal2';
 }
 
 export class ConfigError extends Error {
@@ -298,13 +329,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
-  const resourceServers = (e.SESSIOND_RESOURCE_SERVERS ?? []).map((pair) => {
-    const at = pair.indexOf(':');
-    if (at <= 0 || at === pair.length - 1) {
-      throw new ConfigError('invalid configuration:\n  SESSIOND_RESOURCE_SERVERS: expected id:secret pairs');
-    }
-    return Object.freeze({ id: pair.slice(0, at), secret: pair.slice(at + 1) });
-  });
+  const resourceServers = idSecretPairs('SESSIOND_RESOURCE_SERVERS', e.SESSIOND_RESOURCE_SERVERS ?? []);
+  const backends = registeredBackends(e.SESSIOND_BACKENDS ?? [], e.SESSIOND_BACKENDS_AAL2 ?? []);
   if (e.SESSIOND_IDLE_TIMEOUT_MINUTES > e.SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES) {
     throw new ConfigError(
       'invalid configuration:\n  SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES: must not be shorter than SESSIOND_IDLE_TIMEOUT_MINUTES',
@@ -360,6 +386,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminAPIKeyHashes: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
     clients: Object.freeze(e.SESSIOND_CLIENTS),
     resourceServers: Object.freeze(resourceServers),
+    backends,
+    customClaims: Object.freeze({
+      names: Object.freeze(e.SESSIOND_CUSTOM_CLAIMS ?? []),
+      maxBytes: e.SESSIOND_CUSTOM_CLAIMS_MAX_BYTES,
+    }),
     logLevel: e.SESSIOND_LOG_LEVEL,
     webhookURLs: Object.freeze(e.SESSIOND_WEBHOOK_URLS ?? []),
     webhookSecret: e.SESSIOND_WEBHOOK_SECRET,
@@ -390,4 +421,56 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
   };
   return Object.freeze(config);
+}
+
+/** `id:secret` pairs (the secret may contain `:`), kept as id and SHA-256 of the secret. */
+function idSecretPairs(
+  variable: string,
+  pairs: readonly string[],
+  rules: { idPattern?: RegExp; minSecretLength?: number } = {},
+): BasicClient[] {
+  const clients = pairs.map((pair) => {
+    const at = pair.indexOf(':');
+    if (at <= 0 || at === pair.length - 1) {
+      throw new ConfigError(`invalid configuration:\n  ${variable}: expected id:secret pairs`);
+    }
+    const id = pair.slice(0, at);
+    const secret = pair.slice(at + 1);
+    if (rules.idPattern && !rules.idPattern.test(id)) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${variable}: "${id}" is not an id (1-64 of A-Z a-z 0-9 . _ -)`,
+      );
+    }
+    if (secret.length < (rules.minSecretLength ?? 1)) {
+      throw new ConfigError(
+        `invalid configuration:\n  ${variable}: the secret of "${id}" must be at least ${rules.minSecretLength} characters`,
+      );
+    }
+    return basicClient(id, secret);
+  });
+  const ids = clients.map((client) => client.id);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined) {
+    throw new ConfigError(`invalid configuration:\n  ${variable}: "${repeated}" is named twice`);
+  }
+  return clients;
+}
+
+/** SESSIOND_BACKENDS with SESSIOND_BACKENDS_AAL2, which may name configured backends only. */
+function registeredBackends(pairs: readonly string[], aal2: readonly string[]): readonly RegisteredBackend[] {
+  const clients = idSecretPairs('SESSIOND_BACKENDS', pairs, {
+    idPattern: /^[A-Za-z0-9._-]{1,64}$/,
+    minSecretLength: 32,
+  });
+  const unknown = aal2.find((id) => !clients.some((client) => client.id === id));
+  if (unknown !== undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  SESSIOND_BACKENDS_AAL2: "${unknown}" is not a backend of SESSIOND_BACKENDS`,
+    );
+  }
+  return Object.freeze(
+    clients.map((client) =>
+      Object.freeze({ ...client, maxAcr: aal2.includes(client.id) ? 'aal2' : 'aal1' } as const),
+    ),
+  );
 }

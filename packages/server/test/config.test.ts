@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, unknownVariables } from '../src/config.js';
+import { sha256 } from '../src/lib/crypto.js';
 import { waitForOutput } from './helpers/child-output.js';
 
 const run = promisify(execFile);
@@ -36,7 +37,8 @@ describe('configuration', () => {
       SESSIOND_RESOURCE_SERVERS: 'api:s3cret:x',
     });
     expect(config.clients).toEqual(['web', 'ios', 'android']);
-    expect(config.resourceServers).toEqual([{ id: 'api', secret: 's3cret:x' }]);
+    // Only the secret's SHA-256 is kept.
+    expect(config.resourceServers).toEqual([{ id: 'api', secretHash: sha256('s3cret:x') }]);
   });
 
   it.each([

@@ -106,7 +106,12 @@ export class RevocationBackstop {
     this.bus.deliverLocally('session.revoked', {
       ...base,
       reason: reason ?? 'revoked',
-      actor: reason === 'admin' ? 'admin' : reason === 'refresh_token_reused' ? 'system' : 'user',
+      actor:
+        reason === 'admin' || reason === 'backend'
+          ? reason
+          : reason === 'refresh_token_reused'
+            ? 'system'
+            : 'user',
       access_valid_until: new Date(endedAt + this.accessTokenTTLMs).toISOString(),
     });
   }

@@ -37,12 +37,22 @@ export class CookieTransport {
    * allowed origin (when it names one), so a foreign page cannot plant a session (login CSRF).
    */
   transportOf(request: FastifyRequest): TokenTransport {
+    const mode = this.requestedTransport(request);
+    if (mode === 'cookie') this.#requireAllowedOrigin(request);
+    return mode;
+  }
+
+  /**
+   * The transport a request asks for, with no Origin check: for callers that authenticate with a
+   * secret of their own (a backend, decision 022), which no browser attaches by itself, so no
+   * foreign page can make the call.
+   */
+  requestedTransport(request: FastifyRequest): TokenTransport {
     const value = request.headers[TRANSPORT_HEADER];
     if (value === undefined || value === 'bearer') return 'bearer';
     if (value !== 'cookie') {
       throw new SessiondError('invalid_request', `${TRANSPORT_HEADER} must be "cookie" or "bearer"`);
     }
-    this.#requireAllowedOrigin(request);
     return 'cookie';
   }
 

@@ -1,13 +1,29 @@
-import { constantTimeEqual } from '../lib/crypto.js';
+import { constantTimeEqual, sha256 } from '../lib/crypto.js';
 
 /**
- * Authenticates a registered resource server by HTTP Basic (client_secret_basic, RFC 6749
- * §2.3.1: id and secret are form-urlencoded before base64). Returns its id, or undefined.
+ * A caller registered by `id:secret` in the configuration: a resource server
+ * (SESSIOND_RESOURCE_SERVERS) or a backend (SESSIOND_BACKENDS). Only the secret's SHA-256 is
+ * kept, so a heap dump or a logged config object does not hand the secret out.
  */
-export function authenticateResourceServer(
+export interface BasicClient {
+  readonly id: string;
+  /** SHA-256 (base64url) of the secret. */
+  readonly secretHash: string;
+}
+
+/** A registered caller from its configured id and secret. */
+export function basicClient(id: string, secret: string): BasicClient {
+  return Object.freeze({ id, secretHash: sha256(secret) });
+}
+
+/**
+ * Authenticates a registered caller by HTTP Basic (client_secret_basic, RFC 6749 §2.3.1: id and
+ * secret are form-urlencoded before base64). Returns the caller, or undefined.
+ */
+export function authenticateBasicClient<C extends BasicClient>(
   header: string | undefined,
-  registered: ReadonlyArray<{ readonly id: string; readonly secret: string }>,
-): string | undefined {
+  registered: readonly C[],
+): C | undefined {
   const match = header ? /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
   if (!match?.[1]) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
@@ -21,10 +37,10 @@ export function authenticateResourceServer(
   } catch {
     return undefined;
   }
-  const server = registered.find((candidate) => candidate.id === id);
+  const client = registered.find((candidate) => candidate.id === id);
   // Compare against a dummy when the id is unknown, so timing does not reveal which ids exist.
-  const ok = constantTimeEqual(secret, server?.secret ?? '\u0000unregistered');
-  return server && ok ? server.id : undefined;
+  const ok = constantTimeEqual(sha256(secret), client?.secretHash ?? '\u0000unregistered');
+  return client && ok ? client : undefined;
 }
 
 function formDecode(value: string): string {

@@ -17,6 +17,14 @@ export const DeviceId = z
 /** `ds_` and 256 bits in base64url, as issued (DeviceService.recognise). */
 const DeviceSecret = z.string().regex(/^ds_[A-Za-z0-9_-]{43}$/, 'device secret is not one sessiond issued');
 
+/** The device a sign-in comes from, as every way of signing in names it. */
+export const DeviceBody = z.strictObject({
+  id: DeviceId.optional(),
+  secret: DeviceSecret.optional(),
+  name: z.string().max(100).optional(),
+  platform: z.string().max(50).optional(),
+});
+
 const CreateSessionBody = z.strictObject({
   email,
   password,
@@ -26,14 +34,7 @@ const CreateSessionBody = z.strictObject({
     .regex(/^\d{6}$/, 'totp must be 6 digits')
     .optional(),
   client_id: z.string().min(1).max(100).optional(),
-  device: z
-    .strictObject({
-      id: DeviceId.optional(),
-      secret: DeviceSecret.optional(),
-      name: z.string().max(100).optional(),
-      platform: z.string().max(50).optional(),
-    })
-    .optional(),
+  device: DeviceBody.optional(),
 });
 
 const RefreshBody = z.strictObject({ refresh_token: z.string().max(256) });

@@ -4,7 +4,7 @@ import { requestContext } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
 import { formParameters, required } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
-import { authenticateResourceServer } from '../oauth/resource-server-auth.js';
+import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
 
 /**
  * The OAuth 2.0 endpoints, each as its RFC writes it: form-encoded requests, RFC 6749 §5.2
@@ -90,7 +90,7 @@ export async function oauthRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post('/oauth/introspect', async (request) => {
-    if (!authenticateResourceServer(request.headers.authorization, config.resourceServers)) {
+    if (!authenticateBasicClient(request.headers.authorization, config.resourceServers)) {
       throw new OAuthError('invalid_client', 'introspection needs a registered resource server (HTTP Basic)');
     }
     const parameters = formParameters(request.body);

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { SessiondError } from '../errors.js';
-import { authenticateResourceServer } from '../oauth/resource-server-auth.js';
+import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
 
 /** The revocation feed for resource servers (what @sessiond/verify subscribes to). */
 export async function revocationRoutes(app: FastifyInstance): Promise<void> {
   const { revocations, config } = app.sessiond;
 
   app.get('/api/revocations/stream', async (request, reply) => {
-    if (!authenticateResourceServer(request.headers.authorization, config.resourceServers)) {
+    if (!authenticateBasicClient(request.headers.authorization, config.resourceServers)) {
       reply.header('www-authenticate', 'Basic realm="sessiond"');
       throw new SessiondError(
         'invalid_client',

@@ -23,6 +23,8 @@ export const SESSION_EVENTS_FOR_DEVICES = {
     }),
   'factor.changed': (e: EventPayloads['factor.changed']) =>
     sessionEvent('account.factor_changed', e, { factor: e.factor, change: e.change }),
+  'session.claims_changed': (e: EventPayloads['session.claims_changed']) =>
+    sessionEvent('session.claims_changed', e, { claims: e.claims }),
 } as const;
 
 function sessionEvent(

@@ -169,7 +169,7 @@ export function describeSessionStoreConformance(
           userId: user.id,
           claims: { plan: 'pro', roles: ['admin'] },
           now: T0 + 2,
-          log: (session) => log('session_revoked', session, T0 + 2),
+          log: (session) => log('claims_changed', session, T0 + 2),
         });
         expect(changed.map((s) => s.id).sort()).toEqual([one.id, two.id].sort());
         expect((await store.findSession(two.id))?.claims).toEqual({ plan: 'pro', roles: ['admin'] });
