@@ -62,6 +62,23 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   /** The request's header section is larger than the server accepts. */
   request_header_too_large: 431,
+  // Upstream OpenID Connect sign-in (issue 13, docs/decisions/023-upstream-openid-sign-in.md).
+  /** `/api/auth/oidc/:provider/...` names no provider of SESSIOND_OIDC_PROVIDERS. */
+  oidc_provider_unknown: 404,
+  /** The `redirect` of an OpenID sign-in is not on SESSIOND_OIDC_REDIRECTS (no open redirect). */
+  redirect_not_allowed: 400,
+  /** The callback's login state is missing, expired, altered, or not this browser's. */
+  oidc_state_invalid: 400,
+  /** The provider answered the authorization request with an error (the user cancelled, ...). */
+  oidc_provider_error: 401,
+  /** The provider's answer did not validate (code, ID token signature, nonce, issuer, ...). */
+  oidc_login_failed: 401,
+  /** A native app's one-time sign-in code is unknown, expired, or its PKCE verifier is wrong. */
+  oidc_code_invalid: 400,
+  /** A native app's one-time sign-in code was used before: the session it opened is revoked. */
+  oidc_code_reused: 400,
+  /** The provider could not be reached or discovered. */
+  oidc_provider_unavailable: 502,
   internal_error: 500,
   service_unavailable: 503,
   /** The store cannot take the write (disk full, database unreachable): nothing was acknowledged. */

@@ -20,6 +20,7 @@ import { authRoutes } from './routes/auth.js';
 import { backendRoutes } from './routes/backend.js';
 import { deviceRoutes } from './routes/devices.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { opsRoutes } from './routes/ops.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -162,6 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(opsRoutes);
   await app.register(authRoutes);
+  await app.register(oidcRoutes);
   await app.register(sessionRoutes);
   await app.register(deviceRoutes);
   await app.register(oauthRoutes);

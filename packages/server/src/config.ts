@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adminKeyHash, isAdminKeyForm } from './admin/admin-key.js';
 import { type TestFault, testFaultSpec } from './lib/test-fault.js';
 import { type BasicClient, basicClient } from './oauth/resource-server-auth.js';
+import { type OIDCProviderConfig, oidcProviderList, oidcRedirectList } from './oidc/oidc-config.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 import { type CustomClaimsPolicy, claimNameProblem } from './sessions/custom-claims.js';
@@ -238,6 +239,19 @@ const EnvSchema = z.object({
     .optional(),
   /** Largest custom claims object of a session, in UTF-8 bytes of JSON (every access token carries it). */
   SESSIOND_CUSTOM_CLAIMS_MAX_BYTES: integer(64, 16 * 1024).default(1024),
+  // --- Upstream OpenID Connect sign-in (issue 13; decision 023) ---
+  /**
+   * JSON array of upstream OpenID providers, each `{"name", "issuer", "client_id",
+   * "client_secret"?, "scope"?}`; discovered with openid-client on first use. The issuer must be
+   * https: (http: only on a loopback address). Unset: no OpenID sign-in.
+   */
+  SESSIOND_OIDC_PROVIDERS: oidcProviderList.optional(),
+  /**
+   * Comma-separated URLs an OpenID sign-in may return to (`redirect=`): an origin (`https://app.test`,
+   * any path on it), a URL (that path exactly), a loopback URL (any port, RFC 8252 §7.3) or an
+   * app's private-use scheme (`com.example.app:/oauth`). Unset: sessiond's own origin only.
+   */
+  SESSIOND_OIDC_REDIRECTS: oidcRedirectList.optional(),
   /** TEST ONLY (the chaos suite): faults injected into this process; never set it in production. */
   SESSIOND_TEST_FAULT: testFaultSpec.optional(),
 });
@@ -293,6 +307,10 @@ export interface Config {
   readonly syncSubscribeBurst: number;
   readonly trustProxy: boolean;
   readonly risk: RiskPolicy;
+  /** Upstream OpenID providers (SESSIOND_OIDC_PROVIDERS); empty: none. */
+  readonly oidcProviders: readonly OIDCProviderConfig[];
+  /** SESSIOND_OIDC_REDIRECTS, normalised; empty: sessiond's own origin only. */
+  readonly oidcRedirects: readonly string[];
   /** TEST ONLY: SESSIOND_TEST_FAULT, undefined unless the chaos suite set it. */
   readonly testFault: TestFault | undefined;
 }
@@ -410,6 +428,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     syncSubscribesPerSecond: e.SESSIOND_SYNC_SUBSCRIBES_PER_SECOND,
     syncSubscribeBurst: e.SESSIOND_SYNC_SUBSCRIBE_BURST,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
+    oidcProviders: e.SESSIOND_OIDC_PROVIDERS ?? Object.freeze([]),
+    oidcRedirects: e.SESSIOND_OIDC_REDIRECTS ?? Object.freeze([]),
     testFault: e.SESSIOND_TEST_FAULT,
     risk: {
       weights: { ...DEFAULT_RISK_WEIGHTS, ...e.SESSIOND_RISK_WEIGHTS },

@@ -17,6 +17,11 @@ import { CookieTransport } from './http/cookie-transport.js';
 import { SecretBox } from './lib/crypto.js';
 import { Metrics } from './metrics/metrics.js';
 import { OAuthService } from './oauth/oauth-service.js';
+import { LoginCodeStore } from './oidc/login-code-store.js';
+import { LoginStateCookie } from './oidc/login-state.js';
+import { OIDCSignIn } from './oidc/oidc-sign-in.js';
+import { RedirectAllowList } from './oidc/redirect-allow-list.js';
+import { UpstreamProviders } from './oidc/upstream-providers.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
@@ -137,6 +142,25 @@ export async function createServices(input: {
     webSocketConnections: () => syncHub.size,
     webhookBacklog: () => webhooks.backlog(),
   });
+  // Sign-in through upstream OpenID providers (decision 023).
+  const oidcProviders = new UpstreamProviders(config.oidcProviders);
+  const oidc = new OIDCSignIn({
+    providers: oidcProviders,
+    redirects: new RedirectAllowList(config.oidcRedirects, config.issuer),
+    store,
+    codes: new LoginCodeStore(database),
+    sessions,
+    ending,
+    clock,
+    clients: config.clients,
+    issuer: config.issuer,
+    log: input.log,
+  });
+  const loginState = new LoginStateCookie({
+    box: new SecretBox(masterSecret, 'oidc-login-state'),
+    clock,
+    issuer: config.issuer,
+  });
   const adminStore = new AdminStore(database);
   const admin = {
     keys: new AdminAuthenticator(adminStore, config.adminAPIKeyHashes),
@@ -178,6 +202,9 @@ export async function createServices(input: {
     policy,
     oauth,
     revocations,
+    oidc,
+    oidcProviders,
+    loginState,
     transport,
     state,
     syncHub,

@@ -278,6 +278,31 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.alterTable('sessions').addColumn('claims', 'text').execute();
       },
     },
+    '0009_oidc_logins': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // A native app's one-time code after an upstream OpenID sign-in (RFC 8252 style): used once,
+        // within a minute, by the app holding the PKCE verifier; a replay revokes what it opened.
+        await db.schema
+          .createTable('oidc_login_codes')
+          .addColumn('code_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('provider', 'text', (c) => c.notNull())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('code_challenge', 'text', (c) => c.notNull())
+          .addColumn('authentication', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('used_at', 'bigint')
+          .addColumn('session_id', 'text')
+          .addColumn('replayed_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('oidc_login_codes_expires_idx')
+          .on('oidc_login_codes')
+          .column('expires_at')
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

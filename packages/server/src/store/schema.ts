@@ -75,6 +75,24 @@ export interface Database {
     userId: string;
     createdAt: number;
   };
+  /** A native app's one-time code after an upstream OpenID sign-in (migration 0009, decision 023). */
+  oidcLoginCodes: {
+    /** SHA-256 of the code; the code itself is never stored. */
+    codeHash: string;
+    userId: string;
+    provider: string;
+    clientId: string;
+    /** The app's PKCE challenge (S256, RFC 7636): only the app that started may exchange. */
+    codeChallenge: string;
+    /** JSON: how the user authenticated (acr, amr, auth_time), for the session the exchange opens. */
+    authentication: string;
+    createdAt: number;
+    expiresAt: number;
+    usedAt: number | null;
+    /** The session the exchange opened; a replay of the code revokes it. */
+    sessionId: string | null;
+    replayedAt: number | null;
+  };
   refreshTokens: {
     id: string;
     sessionId: string;
