@@ -1,25 +1,31 @@
-import type { AccessTokenClaims } from '@sessiond/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authorize } from './authorize.js';
-import type { Verifier } from './verifier.js';
+import { type AuthorizeOptions, authorize } from './authorize.js';
+import type { CustomClaims, VerifiedClaims, Verifier } from './verifier.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Claims of the verified sessiond access token. */
-    sessiond: AccessTokenClaims;
+    /** Claims of the verified sessiond access token (custom claims typed by the app where it reads them). */
+    sessiond: VerifiedClaims<CustomClaims>;
   }
 }
 
 /**
  * Fastify plugin: every route in the scope it is registered in requires a valid, unrevoked
- * sessiond access token; `request.sessiond` holds its claims.
+ * sessiond access token (401) whose claims hold what `claims` requires (403 `forbidden`);
+ * `request.sessiond` holds its claims.
  *
  *   await app.register(sessiondAuth, { verifier });
+ *   await app.register(sessiondAuth, { verifier, claims: { roles: 'admin' } });
  */
-export async function sessiondAuth(app: FastifyInstance, options: { verifier: Verifier }): Promise<void> {
-  app.decorateRequest('sessiond', null as unknown as AccessTokenClaims);
+export async function sessiondAuth(
+  app: FastifyInstance,
+  options: { verifier: Verifier<CustomClaims> } & AuthorizeOptions,
+): Promise<void> {
+  if (!app.hasRequestDecorator('sessiond'))
+    app.decorateRequest('sessiond', null as unknown as VerifiedClaims);
+  const required = options.claims === undefined ? {} : { claims: options.claims };
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const result = await authorize(options.verifier, request.headers.authorization);
+    const result = await authorize(options.verifier, request.headers.authorization, required);
     if (result.ok) {
       request.sessiond = result.claims;
       return;

@@ -46,9 +46,19 @@ export interface VerifierOptions {
   stream?: { initialBackoffMs?: number; maxBackoffMs?: number; heartbeatTimeoutMs?: number };
 }
 
-export interface Verifier {
+/**
+ * The app's custom claims (SESSIOND_CUSTOM_CLAIMS) as the app declares them, e.g.
+ * `createVerifier<{ roles?: string[]; tenant?: string }>(...)`. Declared, not checked: sessiond
+ * signed them, the app knows their shape. Absent by default.
+ */
+export type CustomClaims = Record<string, unknown>;
+
+/** A verified token's claims: sessiond's own (RFC 9068) and the app's custom ones. */
+export type VerifiedClaims<C extends CustomClaims = Record<never, never>> = AccessTokenClaims & Partial<C>;
+
+export interface Verifier<C extends CustomClaims = Record<never, never>> {
   /** The token's claims if it is valid and its session not revoked; else throws VerifyError. */
-  verify(token: string): Promise<AccessTokenClaims>;
+  verify(token: string): Promise<VerifiedClaims<C>>;
   /** `live` once the revocation stream has caught up; `connecting` or `down` otherwise. */
   status(): FeedStatus;
   /**
@@ -64,7 +74,9 @@ export interface Verifier {
  * claims (RS256 only, keys from the issuer's JWKS), then refuses tokens of sessions revoked
  * since they were issued, learnt from sessiond's revocation stream within a second.
  */
-export function createVerifier(options: VerifierOptions): Verifier {
+export function createVerifier<C extends CustomClaims = Record<never, never>>(
+  options: VerifierOptions,
+): Verifier<C> {
   const now = options.now ?? Date.now;
   const doFetch = options.fetch ?? fetch;
   const issuer = options.issuer.replace(/\/$/, '');
@@ -116,8 +128,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   return {
-    async verify(token) {
-      const claims = await verifySignature(token);
+    async verify(token): Promise<VerifiedClaims<C>> {
+      // The custom claims are the app's declaration (CustomClaims); the signature vouches for them.
+      const claims = (await verifySignature(token)) as VerifiedClaims<C>;
       if (feed.isRevoked(claims.sid))
         throw new VerifyError('token_revoked', 'the session of this token was revoked');
       if (feed.status === 'live' || whileDown === 'accept') return claims;
