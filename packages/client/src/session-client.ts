@@ -331,6 +331,8 @@ class Client implements SessionClient {
       void this.#end('signed_out_everywhere', { broadcast: true });
     if (event.event === 'session.revoked')
       void this.#end(revokedReason(event.detail.reason), { broadcast: true });
+    // The app's backend changed this session's claims: the next access token carries them.
+    if (event.event === 'session.claims_changed') void this.refresh().catch(() => undefined);
   }
 
   // --- start-up -------------------------------------------------------------------------
