@@ -42,7 +42,12 @@ export interface TestIdP {
  * `nextLogin` in at once, or finishes the interaction with an error (as a user who cancels).
  */
 export async function startTestIdP(
-  options: { user?: TestIdPUser; clientId?: string } = {},
+  options: {
+    user?: TestIdPUser;
+    clientId?: string;
+    /** The issuer's host name: `localhost` puts the provider on another site than 127.0.0.1. */
+    hostname?: '127.0.0.1' | 'localhost';
+  } = {},
 ): Promise<TestIdP> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const stranger = await generateKeyPair('RS256', { extractable: true });
@@ -64,7 +69,7 @@ export async function startTestIdP(
     provider.callback()(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${options.hostname ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
 
   const idp: TestIdP = {
     issuer,
