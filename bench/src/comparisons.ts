@@ -9,6 +9,7 @@ export interface RatioCheck {
   atLeast: number | undefined;
   /** null when there is no goal or no measurement. */
   met: boolean | null;
+  shownOn?: RatioGoal['shownOn'];
 }
 
 export interface LatencyCheck {
@@ -25,7 +26,14 @@ export function checkRatios(goals: readonly RatioGoal[], rate: (id: string) => n
     const peer = rate(goal.peerId);
     const ratio = sessiond === null || peer === null || peer === 0 ? null : sessiond / peer;
     const met = ratio === null || goal.atLeast === undefined ? null : ratio >= goal.atLeast;
-    return { sessiondId: goal.sessiondId, peerId: goal.peerId, ratio, atLeast: goal.atLeast, met };
+    const check: RatioCheck = {
+      sessiondId: goal.sessiondId,
+      peerId: goal.peerId,
+      ratio,
+      atLeast: goal.atLeast,
+      met,
+    };
+    return goal.shownOn === undefined ? check : { ...check, shownOn: goal.shownOn };
   });
 }
 

@@ -15,8 +15,9 @@ export interface BenchConfig {
   /** Measured runs per target; the report shows their median (BENCH_RUNS, default 3). */
   readonly runs: number;
   /**
-   * `all` rows, or only the sync rows 9 and 10 (BENCH_ONLY=sync), or only row 11 (BENCH_ONLY=admin),
-   * or only the multi-node rows 12 and 13 (BENCH_ONLY=multinode).
+   * `all` rows, or only the HTTP rows 1, 2, 3, 3b and 5 (BENCH_ONLY=http), or only the sync rows 9
+   * and 10 (BENCH_ONLY=sync), or only row 11 (BENCH_ONLY=admin), or only the multi-node rows 12 and
+   * 13 (BENCH_ONLY=multinode).
    */
   readonly only: BenchSelection;
   /** The bench package directory; peer servers run with it as their working directory. */
@@ -27,13 +28,13 @@ export interface BenchConfig {
   readonly sessiondMain: string;
 }
 
-export type BenchSelection = 'all' | 'sync' | 'admin' | 'multinode';
+export type BenchSelection = 'all' | 'http' | 'sync' | 'admin' | 'multinode';
 
 function selection(): BenchSelection {
   const raw = process.env.BENCH_ONLY;
   if (raw === undefined || raw === '') return 'all';
-  if (raw === 'sync' || raw === 'admin' || raw === 'multinode') return raw;
-  throw new Error(`BENCH_ONLY must be unset, sync, admin or multinode, got ${raw}`);
+  if (raw === 'http' || raw === 'sync' || raw === 'admin' || raw === 'multinode') return raw;
+  throw new Error(`BENCH_ONLY must be unset, http, sync, admin or multinode, got ${raw}`);
 }
 
 function positiveInteger(name: string, fallback: number): number {

@@ -6,6 +6,11 @@ export interface RatioGoal {
   peerId: string;
   /** Minimum ratio; undefined for a comparison shown for context only. */
   atLeast: number | undefined;
+  /**
+   * Where the table shows the ratio: on the peer's line (the default, "sessiond ÷ this"), or on
+   * sessiond's own line against the peer named here (row 3b: "≥ 10× row 3").
+   */
+  shownOn?: { line: 'sessiond'; peerName: string };
 }
 
 export const RATIO_GOALS: readonly RatioGoal[] = [
@@ -13,6 +18,13 @@ export const RATIO_GOALS: readonly RatioGoal[] = [
   { sessiondId: 'sessiond-status', peerId: 'baseline-verify', atLeast: undefined },
   { sessiondId: 'sessiond-status', peerId: 'better-auth-get-session', atLeast: 10 },
   { sessiondId: 'sessiond-status', peerId: 'express-session-get', atLeast: 3 },
+  // Row 3b: a backend-created session checks no password, so it must beat row 3's argon2id sign-in by far.
+  {
+    sessiondId: 'sessiond-backend-create',
+    peerId: 'sessiond-create',
+    atLeast: 10,
+    shownOn: { line: 'sessiond', peerName: 'row 3' },
+  },
   // Row 5: what the plugin costs a Fastify resource server (authed ÷ unauthed), for context.
   { sessiondId: 'fastify-sessiond-auth', peerId: 'fastify-no-auth', atLeast: undefined },
 ];

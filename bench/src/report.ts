@@ -27,7 +27,10 @@ export interface BenchMeta {
   warmupSeconds: number;
   durationSeconds: number;
   runs: number;
-  /** BENCH_ONLY: `sync` runs rows 9 and 10 alone, `admin` row 11 alone, `multinode` rows 12 and 13. */
+  /**
+   * BENCH_ONLY: `http` runs the HTTP rows (1, 2, 3, 3b, 5) alone, `sync` rows 9 and 10, `admin`
+   * row 11, `multinode` rows 12 and 13.
+   */
   only: BenchSelection;
   passwordHashParams: PasswordHashParams;
 }
@@ -55,8 +58,14 @@ export interface BenchReport {
 
 // Rows 4 and 6 to 10 are not HTTP rows: they have tables of their own (verify-loops/verify-report.ts,
 // client-rows/client-report.ts, sync-rows/sync-report.ts).
-const ROW_ORDER: readonly RowId[] = ['refresh', 'status', 'create', 'resource'];
-const ROW_NUMBER: Readonly<Record<RowId, number>> = { refresh: 1, status: 2, create: 3, resource: 5 };
+const ROW_ORDER: readonly RowId[] = ['refresh', 'status', 'create', 'backend-create', 'resource'];
+const ROW_NUMBER: Readonly<Record<RowId, string>> = {
+  refresh: '1',
+  status: '2',
+  create: '3',
+  'backend-create': '3b',
+  resource: '5',
+};
 
 export function buildReport(
   meta: BenchMeta,
@@ -105,7 +114,7 @@ function goalCell(report: BenchReport, result: TargetResult): string {
 
 function tableRow(report: BenchReport, result: TargetResult): string {
   const cells = [
-    String(ROW_NUMBER[result.row]),
+    ROW_NUMBER[result.row],
     result.label,
     `\`${result.request}\``,
     formatRate(result.requestsPerSecond),
@@ -130,6 +139,8 @@ export function renderMarkdown(report: BenchReport): string {
   const { meta } = report;
   const lines = [`## sessiond load benchmark, ${meta.startedAt}`, ''];
   if (meta.only === 'all') lines.push(...renderHTTPTable(report), '');
+  else if (meta.only === 'http')
+    lines.push(`BENCH_ONLY=http: ${ONLY_ROWS.http} alone.`, '', ...renderHTTPTable(report), '');
   else lines.push(`BENCH_ONLY=${meta.only}: ${ONLY_ROWS[meta.only]} alone. ${machineLine(meta)}`, '');
   if (report.verify !== null) lines.push(...renderVerifyTable(report.verify, report.verifyRatios, meta), '');
   if (report.client !== null) lines.push(...renderClientTable(report.client), '');
@@ -154,6 +165,7 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 const ONLY_ROWS: Readonly<Record<Exclude<BenchSelection, 'all'>, string>> = {
+  http: 'the HTTP rows (1, 2, 3, 3b and 5)',
   sync: 'rows 9 and 10',
   admin: 'row 11',
   multinode: 'rows 12 and 13',
@@ -177,8 +189,15 @@ function renderHTTPTable(report: BenchReport): string[] {
     "req/s: 2xx responses per second, median of the measured runs. p99 ms: median of the runs' p99 latency. " +
       'non-2xx and errors: totals over all runs, warm-up included; anything but 0 makes that row suspect. ' +
       "sessiond ÷ this: sessiond's req/s for the same row divided by this server's, from this same run " +
-      '(row 5: the Fastify server with sessiondAuth divided by the one without).',
+      '(row 5: the Fastify server with sessiondAuth divided by the one without; ' +
+      "row 3b, on its own line: its req/s divided by row 3's).",
     '',
     `Password hashing behind \`POST /api/auth/session/create\`: ${describeHashParams(meta.passwordHashParams)}.`,
+    '',
+    `Row 3b: every request creates a real session through \`POST /api/backend/sessions\`, authenticated ` +
+      `by a backend of \`SESSIOND_BACKENDS\` (HTTP Basic), for a user named by external id: one id per ` +
+      `connection (${meta.connections}), each provisioned by its first request (in the warm-up), so the ` +
+      'measured runs take the linked path: the (backend, external id) lookup, then the same device, risk, ' +
+      "audit-log and token work as row 3, without row 3's argon2id. Both rows run in the same rounds.",
   ];
 }

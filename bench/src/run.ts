@@ -3,7 +3,8 @@
 // hits every target alike), then row 4's verify loops in a child process of their own, then
 // rows 6 to 8 (@sessiond/client in Chromium and in Node), then, with every one of those servers
 // stopped, rows 9 and 10 (real-time sync), then row 11 (the admin API on a million-row log), and
-// prints and saves the tables. BENCH_ONLY=sync runs rows 9 and 10 alone, BENCH_ONLY=admin row 11.
+// prints and saves the tables. BENCH_ONLY=http runs the HTTP rows alone (1, 2, 3, 3b, 5),
+// BENCH_ONLY=sync rows 9 and 10, BENCH_ONLY=admin row 11, BENCH_ONLY=multinode rows 12 and 13.
 import { resolve } from 'node:path';
 import { adminRowsFailed } from './admin-rows/admin-row.js';
 import { measureAdminRows } from './admin-rows/run-admin-rows.js';
@@ -68,7 +69,7 @@ function serverStarters(
   ];
 }
 
-/** Rows 1 to 8: every server but the sync rows', and what was measured against them. */
+/** Rows 1 to 8 (the HTTP rows alone with BENCH_ONLY=http): every server but the sync rows'. */
 interface MainRows {
   results: TargetResult[];
   verify: VerifyRow | null;
@@ -93,10 +94,11 @@ async function measureMainRows(config: BenchConfig): Promise<MainRows> {
 
   const targets: Target[] = servers.flatMap((server) => server.targets);
   const measured = await measureInterleaved(targets, config);
+  const httpOnly = config.only === 'http';
   // Row 4 runs with no load on: the servers are idle, sessiond only feeds the revocation stream.
-  const verify = await measureVerifyLoops(config, issuer.current);
+  const verify = httpOnly ? null : await measureVerifyLoops(config, issuer.current);
   // Rows 6 to 8 likewise: sessiond only answers the client's own calls.
-  const client = await measureClientRows(config, issuer.current);
+  const client = httpOnly ? null : await measureClientRows(config, issuer.current);
   for (const server of servers) await server.stop();
   return {
     results: targets.map((target) => summarize(target, measured.get(target.id)!)),
@@ -112,7 +114,7 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
 
   const earlier: MainRows =
-    config.only === 'all'
+    config.only === 'all' || config.only === 'http'
       ? await measureMainRows(config)
       : { results: [], verify: null, client: null, serverFailures: [] };
   const selected = (rows: BenchConfig['only']): boolean => config.only === 'all' || config.only === rows;

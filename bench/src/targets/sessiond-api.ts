@@ -1,6 +1,6 @@
 import { expectJSON } from '../http-json.js';
 
-// The three sessiond calls the set-up needs, per the server's HTTP contract.
+// The sessiond calls the set-up needs, per the server's HTTP contract.
 
 export interface Credentials {
   email: string;
@@ -33,5 +33,17 @@ export async function createSession(baseURL: string, credentials: Credentials): 
 export async function refreshSession(baseURL: string, refreshToken: string): Promise<Tokens> {
   const body = { refresh_token: refreshToken };
   const response = await expectJSON(`${baseURL}/api/auth/session/refresh`, { method: 'POST', body }, 200);
+  return asTokens(response.body);
+}
+
+/** A session opened by a registered backend (`POST /api/backend/sessions`, HTTP Basic). */
+export async function createBackendSession(
+  baseURL: string,
+  authorization: string,
+  externalId: string,
+): Promise<Tokens> {
+  const body = { user: { external_id: externalId }, device: { name: 'autocannon', platform: 'bench' } };
+  const request = { method: 'POST' as const, body, headers: { authorization } };
+  const response = await expectJSON(`${baseURL}/api/backend/sessions`, request, 200);
   return asTokens(response.body);
 }

@@ -3,10 +3,18 @@ import type { BenchConfig } from '../config.js';
 import { findFreePort } from '../free-port.js';
 import { mapWithLimit } from '../map-limit.js';
 import { perConnectionHeaders } from '../per-connection-headers.js';
+import { type BenchBackend, backendSessionsTarget, basicAuthorization } from './backend-sessions.js';
 import type { Issuer } from './issuer.js';
 import { describeHashParams, passwordHashParams } from './password-hash-params.js';
 import { createRefreshChains } from './refresh-chains.js';
-import { type Credentials, createSession, refreshSession, signUp, type Tokens } from './sessiond-api.js';
+import {
+  type Credentials,
+  createBackendSession,
+  createSession,
+  refreshSession,
+  signUp,
+  type Tokens,
+} from './sessiond-api.js';
 import { startSessiondChild } from './sessiond-child.js';
 import type { TargetServer } from './target.js';
 
@@ -22,11 +30,13 @@ export interface SessiondServer extends TargetServer {
   issuer: Issuer;
 }
 
-/** Starts the built sessiond on a fresh SQLite data dir: rows 1 to 3, and the issuer of rows 4 and 5. */
+/** Starts the built sessiond on a fresh SQLite data dir: rows 1 to 3b, and the issuer of rows 4 and 5. */
 export async function startSessiond(config: BenchConfig): Promise<SessiondServer> {
   const port = await findFreePort();
   const issuerURL = `http://127.0.0.1:${port}`;
   const resourceSecret = randomBytes(24).toString('hex');
+  // Row 3b's backend (SESSIOND_BACKENDS wants a secret of at least 32 characters: this is 48).
+  const backend: BenchBackend = { id: 'bench-backend', secret: randomBytes(24).toString('hex') };
   const server = await startSessiondChild(config, {
     name: 'sessiond',
     port,
@@ -38,6 +48,9 @@ export async function startSessiond(config: BenchConfig): Promise<SessiondServer
       // the revocation stream with these credentials.
       SESSIOND_ISSUER: issuerURL,
       SESSIOND_RESOURCE_SERVERS: `${RESOURCE_SERVER_ID}:${resourceSecret}`,
+      // Row 3b. The backend route has no sign-in limit of its own to raise: the backend's
+      // secret is the check, and no password is tried.
+      SESSIOND_BACKENDS: `${backend.id}:${backend.secret}`,
     },
   });
   const baseURL = server.baseURL;
@@ -59,6 +72,9 @@ export async function startSessiond(config: BenchConfig): Promise<SessiondServer
       mapWithLimit(sessions, SETUP_CONCURRENCY, (tokens) => refreshSession(baseURL, tokens.refresh_token));
     // Row 2: one session per connection, refreshed before each run so no access token expires.
     let statusSessions = await newSessions(accounts.status);
+    // Row 3b: fail here, with sessiond's answer, if the backend is refused (an id of its own, so
+    // the row's connections still provision theirs in the warm-up).
+    await createBackendSession(baseURL, basicAuthorization(backend), 'bench-setup-check');
     const hashParams = describeHashParams(passwordHashParams());
 
     return {
@@ -117,6 +133,7 @@ export async function startSessiond(config: BenchConfig): Promise<SessiondServer
             body: JSON.stringify({ ...accounts.create, device: { name: 'autocannon', platform: 'bench' } }),
           }),
         },
+        backendSessionsTarget({ baseURL, backend, connections: config.connections }),
       ],
     };
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { LoadSpec } from '../load-spec.js';
 
 /** Which comparison of the report a target belongs to. */
-export type RowId = 'refresh' | 'status' | 'create' | 'resource';
+export type RowId = 'refresh' | 'status' | 'create' | 'backend-create' | 'resource';
 
 /** One thing autocannon measures: a request against one server. */
 export interface Target {
