@@ -8,7 +8,7 @@ import { RedirectAllowList } from '../src/oidc/redirect-allow-list.js';
 import { PASSWORD, request } from './helpers/api.js';
 import { RedirectBrowser } from './helpers/redirect-browser.js';
 import { startTestIdP, type TestIdP } from './helpers/test-idp.js';
-import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { freePort, startTestServer, type TestServer } from './helpers/test-server.js';
 
 /** The app's page after sign-in: allowed by SESSIOND_OIDC_REDIRECTS, served by nobody. */
 const APP = 'http://app.test/after-sign-in';
@@ -19,6 +19,7 @@ const NATIVE_SCHEME = 'com.example.app:/oauth';
 let idp: TestIdP;
 let other: TestIdP;
 let server: TestServer;
+let downIssuer: string;
 const logs: string[] = [];
 
 function pkce(): { verifier: string; challenge: string } {
@@ -53,6 +54,8 @@ async function userOfAccessCookie(browser: RedirectBrowser): Promise<string> {
 beforeAll(async () => {
   idp = await startTestIdP({ user: { sub: 'alice-at-corp', email: 'alice@example.com' } });
   other = await startTestIdP({ user: { sub: 'alice-at-corp', email: 'alice@example.com' } });
+  // A provider nothing answers for: discovery fails.
+  downIssuer = `http://127.0.0.1:${await freePort()}`;
   const log = new PassThrough();
   log.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
   server = await startTestServer({
@@ -63,6 +66,7 @@ beforeAll(async () => {
       SESSIOND_OIDC_PROVIDERS: JSON.stringify([
         { name: 'corp', issuer: idp.issuer, client_id: idp.clientId, client_secret: idp.clientSecret },
         { name: 'other', issuer: other.issuer, client_id: other.clientId, client_secret: other.clientSecret },
+        { name: 'down', issuer: downIssuer, client_id: 'x' },
       ]),
       SESSIOND_OIDC_REDIRECTS: [APP, NATIVE_LOOPBACK, NATIVE_SCHEME].join(','),
     },
@@ -259,6 +263,20 @@ describe('redirect targets', () => {
     expect(hop.status).toBe(400);
     expect(JSON.parse(hop.body).error).toBe('redirect_not_allowed');
     expect(hop.location).toBeUndefined();
+  });
+
+  it('answers 502 oidc_provider_unavailable when the provider cannot be discovered, and tries again later', async () => {
+    const first = await new RedirectBrowser().get(startURL('down', { redirect: APP }));
+    expect(first.status).toBe(502);
+    expect(JSON.parse(first.body).error).toBe('oidc_provider_unavailable');
+    // The failure is not cached: the next start asks again (and fails again, nothing listens).
+    const second = await new RedirectBrowser().get(startURL('down', { redirect: APP }));
+    expect(JSON.parse(second.body).error).toBe('oidc_provider_unavailable');
+    // A callback for it without a login state is refused before anything else.
+    const callback = await new RedirectBrowser().get(
+      `${server.url}/api/auth/oidc/down/callback?code=x&state=y`,
+    );
+    expect(JSON.parse(callback.body).error).toBe('oidc_state_invalid');
   });
 
   it('refuses an unknown provider with oidc_provider_unknown', async () => {

@@ -97,6 +97,15 @@ export async function startTestIdP(
         claims: { openid: ['sub'], email: ['email', 'email_verified'] },
         features: { devInteractions: { enabled: false } },
         pkce: { required: () => true },
+        // Explicit lifetimes (the defaults print a notice each).
+        ttl: {
+          Interaction: 600,
+          Session: 3600,
+          Grant: 3600,
+          AccessToken: 600,
+          IdToken: 600,
+          AuthorizationCode: 60,
+        },
         interactions: { url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}` },
         async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
           const user = users.get(sub);
