@@ -92,7 +92,7 @@ describe('cookie transport (plain http issuer)', () => {
     expect(cookies.get('sessiond_ds')?.value).toMatch(/^ds_[A-Za-z0-9_-]{43}$/);
     expect(cookies.get('sessiond_ds')?.attributes).toEqual({
       httponly: true,
-      path: '/api/auth/session',
+      path: '/api/auth',
       samesite: 'Strict',
       'max-age': String(400 * 86_400),
     });

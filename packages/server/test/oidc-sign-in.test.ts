@@ -127,6 +127,34 @@ describe('web sign-in (cookie transport)', () => {
     expect(await userOfAccessCookie(again)).toBe(claims.sub);
   });
 
+  it('a returning browser is the same device: its device cookie reaches the callback', async () => {
+    idp.nextLogin = { user: { sub: 'bob-returns', email: 'bob@example.com' } };
+    const browser = new RedirectBrowser();
+    await signInThrough(browser, 'corp', { redirect: APP }, APP);
+    const secret = browser.jar(server.url).get('sessiond_ds');
+    expect(secret).toMatch(/^ds_/);
+    const first = decodeJwt(browser.jar(server.url).get('sessiond_at') ?? '');
+    idp.nextLogin = { user: { sub: 'bob-returns', email: 'bob@example.com' } };
+    await signInThrough(browser, 'corp', { redirect: APP }, APP);
+    const second = decodeJwt(browser.jar(server.url).get('sessiond_at') ?? '');
+    expect(second.sid).not.toBe(first.sid);
+    expect(second.did).toBe(first.did);
+    const devices = await request<{ devices: Array<{ id: string }> }>(
+      server.url,
+      'GET',
+      '/api/auth/devices',
+      {
+        headers: { cookie: browser.jar(server.url).header('/api/auth/devices') },
+      },
+    );
+    expect(devices.body.devices.map((d) => d.id)).toEqual([first.did]);
+    // Another browser is another device.
+    idp.nextLogin = { user: { sub: 'bob-returns', email: 'bob@example.com' } };
+    const other = new RedirectBrowser();
+    await signInThrough(other, 'corp', { redirect: APP }, APP);
+    expect(decodeJwt(other.jar(server.url).get('sessiond_at') ?? '').did).not.toBe(first.did);
+  });
+
   it('without redirect=, the default target (sessiond’s own origin) must be on the list too', async () => {
     const browser = new RedirectBrowser();
     const start = await browser.get(startURL('corp', {}));

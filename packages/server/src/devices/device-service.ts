@@ -47,7 +47,10 @@ export class DeviceService {
     input: DeviceInput | undefined,
     context: RequestContext,
   ): Promise<RecognisedDevice> {
-    const claimed = await this.#sighting(userId, input?.id ?? randomUUID(), input, context);
+    // A secret without an id (a browser's device cookie at an OpenID callback) names the user's
+    // device that holds it, if any.
+    const id = input?.id ?? (input?.secret ? await this.#deviceHolding(userId, input.secret) : undefined);
+    const claimed = await this.#sighting(userId, id ?? randomUUID(), input, context);
     if (claimed.kind !== 'claimed') return claimed;
     const fresh = await this.#sighting(userId, randomUUID(), input, context);
     if (fresh.kind === 'claimed') throw new Error('a fresh device id was already taken');
@@ -63,6 +66,13 @@ export class DeviceService {
       device.secretHash !== null &&
       constantTimeEqual(device.secretHash, sha256(input.secret))
     );
+  }
+
+  async #deviceHolding(userId: string, secret: string): Promise<string | undefined> {
+    const hash = sha256(secret);
+    const devices = await this.store.listDevices(userId);
+    return devices.find((device) => device.secretHash !== null && constantTimeEqual(device.secretHash, hash))
+      ?.id;
   }
 
   async #sighting(

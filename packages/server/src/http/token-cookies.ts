@@ -18,6 +18,8 @@ export interface TokenCookieNames {
 
 /** Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2); a device outlives sessions. */
 const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 86_400;
+/** Every way of signing in (password, OpenID callback), and nothing else. */
+export const DEVICE_COOKIE_PATH = '/api/auth';
 const DEVICE_SECRET_SHAPE = /^ds_[A-Za-z0-9_-]{43}$/;
 
 /**
@@ -51,11 +53,17 @@ export class TokenCookies {
   }
 
   /**
-   * Keeps a newly issued device secret in an HttpOnly cookie on the session endpoints, so page
+   * Keeps a newly issued device secret in an HttpOnly cookie on the sign-in endpoints, so page
    * scripts never read it; sign-in reads it back. Sign-out leaves it: it names the device.
    */
   setDeviceSecret(reply: FastifyReply, secret: string): void {
-    reply.setCookie(this.names.device, secret, this.#refresh(DEVICE_COOKIE_MAX_AGE_SECONDS));
+    reply.setCookie(this.names.device, secret, {
+      httpOnly: true,
+      secure: this.#secure,
+      path: DEVICE_COOKIE_PATH,
+      sameSite: 'strict',
+      maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS,
+    });
   }
 
   /** The device secret cookie, if the browser has one of the shape sessiond issues. */

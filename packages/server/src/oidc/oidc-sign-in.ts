@@ -104,6 +104,8 @@ export class OIDCSignIn {
     state: LoginState,
     query: URLSearchParams,
     context: RequestContext,
+    /** The browser's device (its device cookie), for a web sign-in. */
+    device?: DeviceInput,
   ): Promise<CallbackOutcome> {
     const provider = this.deps.providers.get(state.provider);
     const providerError = query.get('error');
@@ -142,7 +144,7 @@ export class OIDCSignIn {
       return this.#failed(state, code, {});
     }
     try {
-      return await this.#finish(provider, state, { sub, authTime }, context);
+      return await this.#finish(provider, state, { sub, authTime }, context, device);
     } catch (error) {
       // The user did sign in at the provider: a refusal here (storage down, ...) still goes back
       // to the app, with its code.
@@ -156,6 +158,7 @@ export class OIDCSignIn {
     state: LoginState,
     identity: { sub: string; authTime: number | undefined },
     context: RequestContext,
+    device: DeviceInput | undefined,
   ): Promise<CallbackOutcome> {
     const authentication = this.#authentication(provider, identity.authTime);
     const user = await this.#linkedUser(provider, identity.sub);
@@ -179,7 +182,7 @@ export class OIDCSignIn {
     }
     const grant = await this.deps.sessions.startSession(
       user,
-      { authentication, clientId: state.clientId },
+      { authentication, clientId: state.clientId, ...(device ? { device } : {}) },
       context,
     );
     return { kind: 'web', grant, redirect: new URL(state.redirect) };

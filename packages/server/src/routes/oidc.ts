@@ -91,7 +91,13 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
         'this sign-in was not started in this browser, or took too long: start it again',
       );
     }
-    const outcome = await oidc.callback(state, query, requestContext(request));
+    // The browser's device cookie names its device: a returning browser is not a new device.
+    const outcome = await oidc.callback(
+      state,
+      query,
+      requestContext(request),
+      transport.deviceOf(request, undefined),
+    );
     if (outcome.kind === 'web') {
       transport.cookies.set(reply, outcome.grant);
       if (outcome.grant.device.secret !== undefined) {
