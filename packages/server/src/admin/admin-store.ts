@@ -81,7 +81,7 @@ export class AdminStore {
 
   /**
    * A user's sessions, newest first (created_at, id), after `after`; `liveAt` keeps only those
-   * live at that time. By `sessions_user_idx` (user_id, ended_at), then a sort of that user's rows.
+   * live at that time. By `sessions_user_live_idx` (user_id, ended_at, idle_expires_at), then a sort of that user's rows.
    */
   async listSessions(
     userId: string,

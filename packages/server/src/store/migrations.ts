@@ -303,6 +303,43 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0010_risk_history_indexes': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Every sign-in reads the user's risk history (SessionStore.riskHistory). Without these,
+        // SQLite's planner took the global (action, created_at), (ip, created_at) and (ended_at,
+        // idle_expires_at) indexes, so each sign-in read every login and failed login of the
+        // window, every log row from its IP (refreshes included), and every live session: sign-in
+        // slowed as the server filled (found by bench row 3b). Partial indexes hold only the rows
+        // the history counts, so refreshes, which write most log rows, do not pay for them.
+        // One per action: a partial index is used only when the query names its very predicate.
+        for (const [name, action] of [
+          ['session_logs_user_logins_idx', 'login'],
+          ['session_logs_user_failed_idx', 'login_failed'],
+          ['session_logs_user_reuses_idx', 'refresh_reuse_detected'],
+        ] as const) {
+          await db.schema
+            .createIndex(name)
+            .on('session_logs')
+            .columns(['user_id', 'created_at'])
+            .where(sql.ref('action'), '=', sql.lit(action))
+            .execute();
+        }
+        await db.schema
+          .createIndex('session_logs_failed_ip_idx')
+          .on('session_logs')
+          .columns(['ip', 'created_at'])
+          .where(sql.ref('action'), '=', sql.lit('login_failed'))
+          .execute();
+        // (user_id, ended_at) grows into (user_id, ended_at, idle_expires_at): a user's live
+        // sessions by its own index, at no extra write.
+        await db.schema
+          .createIndex('sessions_user_live_idx')
+          .on('sessions')
+          .columns(['user_id', 'ended_at', 'idle_expires_at'])
+          .execute();
+        await db.schema.dropIndex('sessions_user_idx').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }
