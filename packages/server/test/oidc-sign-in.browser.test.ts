@@ -1,7 +1,6 @@
 import type { Browser, BrowserContext } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { CHROMIUM } from '../../client/test/browser/chromium.js';
+import { launchChromium } from '../../client/test/browser/chromium.js';
 import { RedirectBrowser } from './helpers/redirect-browser.js';
 import { startTestIdP, type TestIdP } from './helpers/test-idp.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
@@ -36,20 +35,7 @@ beforeAll(async () => {
   await idp.register([`${server.url}/api/auth/oidc/corp/callback`]);
   // The redirect chain counts for SameSite as RFC 6265bis §5.2.1 says (Chromium only with this
   // feature): the provider's redirect back is then cross-site, as in other browsers.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--enable-features=CookieSameSiteConsidersRedirectChain',
-    ],
-  });
+  browser = await launchChromium({ extraArgs: ['--enable-features=CookieSameSiteConsidersRedirectChain'] });
 });
 
 afterEach(async () => {

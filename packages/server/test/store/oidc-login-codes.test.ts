@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LoginCodeRecord, LoginCodeStore } from '../../src/oidc/login-code-store.js';
 import type { KyselySessionStore } from '../../src/store/kysely-store.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
-import { openSQLiteStore } from '../../src/store/sqlite.js';
-import { createTestSchema } from '../helpers/postgres.js';
+import { type FreshStore, freshPostgresStore, freshSQLiteStore } from './fresh-stores.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -16,10 +11,7 @@ const T0 = 1_800_000_000_000;
  * before expiry, exactly one winner of a race, and a replay remembered so what the first use
  * opened can be revoked whichever comes first.
  */
-function describeLoginCodeStore(
-  name: string,
-  open: () => Promise<{ store: KyselySessionStore; dispose: () => Promise<void> }>,
-): void {
+function describeLoginCodeStore(name: string, open: () => Promise<FreshStore>): void {
   describe(`LoginCodeStore: ${name}`, () => {
     let store: KyselySessionStore;
     let codes: LoginCodeStore;
@@ -102,26 +94,6 @@ function describeLoginCodeStore(
   });
 }
 
-describeLoginCodeStore('SQLite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sessiond-codes-'));
-  const store = await openSQLiteStore(join(dir, 'test.db'));
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeLoginCodeStore('SQLite', freshSQLiteStore);
 
-describeLoginCodeStore('PostgreSQL', async () => {
-  const schema = await createTestSchema();
-  const store = await openPostgresStore(schema.url, { poolSize: 4 });
-  return {
-    store,
-    dispose: async () => {
-      await store.close();
-      await schema.drop();
-    },
-  };
-});
+describeLoginCodeStore('PostgreSQL', freshPostgresStore);
