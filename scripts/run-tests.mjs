@@ -5,9 +5,9 @@
 // SESSIOND_TEST_REDIS_URL already point at running ones.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './lib/free-port.mjs';
 
 /** Suites that pick their store themselves: the second pass would only repeat them. */
 const STORE_SPECIFIC = [
@@ -21,17 +21,6 @@ function fail(message) {
   console.error(message);
   console.log('0 passed, 1 failed');
   process.exit(1);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts PostgreSQL and Redis in a private directory; returns their URLs and a stop function. */

@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { TOP_N } from '../admin/admin-analytics.js';
 import type { AdminIdentity } from '../admin/admin-authenticator.js';
 import { ADMIN_PAGE } from '../admin/admin-service.js';
-import { SessiondError } from '../errors.js';
 import { adminLogView, adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
 import { NoFields, parseInput } from '../http/parse.js';
+import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
 import { deviceView } from '../http/views.js';
 
 const Id = z.string().min(1).max(128);
@@ -49,9 +49,6 @@ const IPsQuery = z.strictObject({
   limit: topLimit,
   min_attempts: z.coerce.number().int().min(1).max(1_000_000_000).default(1),
 });
-
-/** Methods the scope answers for unknown paths (OPTIONS stays with CORS preflight). */
-const PROBE_METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'];
 
 /** The key each admin request was authenticated by, for the log lines of what it changed. */
 const identities = new WeakMap<FastifyRequest, AdminIdentity>();
@@ -136,17 +133,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         return analytics.suspiciousIPs({ ...query, minAttempts: min_attempts });
       });
 
-      // Every other path and method of the scope: the key check above runs first, so without a
-      // key an unknown route answers exactly as a known one does and routes cannot be probed.
-      for (const url of ['', '/*']) {
-        admin.route({
-          method: PROBE_METHODS,
-          url,
-          handler: async (request) => {
-            throw new SessiondError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
-          },
-        });
-      }
+      routeUnknownPathsThroughScope(admin);
     },
     { prefix: '/api/admin' },
   );

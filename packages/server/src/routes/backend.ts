@@ -9,6 +9,7 @@ import { adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import type { RequestContext } from '../http/request-context.js';
+import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
 import { iso } from '../http/views.js';
 import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
 import type { UserRecord } from '../store/records.js';
@@ -45,9 +46,6 @@ const SessionsQuery = z.strictObject({
   cursor: z.string().min(1).max(256).optional(),
   state: z.enum(['live', 'all']).default('live'),
 });
-
-/** Methods the scope answers for unknown paths (as the admin scope: no probing without a secret). */
-const PROBE_METHODS = ['DELETE', 'GET', 'PATCH', 'POST', 'PUT'];
 
 /** The backend each request was authenticated as. */
 const callers = new WeakMap<FastifyRequest, RegisteredBackend>();
@@ -141,15 +139,7 @@ export async function backendRoutes(app: FastifyInstance): Promise<void> {
         return { user_id: id, revoked };
       });
 
-      for (const url of ['', '/*']) {
-        scope.route({
-          method: PROBE_METHODS,
-          url,
-          handler: async (request) => {
-            throw new SessiondError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
-          },
-        });
-      }
+      routeUnknownPathsThroughScope(scope);
     },
     { prefix: '/api/backend' },
   );
