@@ -32,6 +32,43 @@ async function expectOAuthError(
   expect(headers.get('cache-control')).toBe('no-store');
 }
 
+describe('form bodies are strict UTF-8 (issue 12)', () => {
+  // Every OAuth parameter is printable ASCII, so a U+FFFD that loose decoding made would be
+  // refused later anyway; strict decoding says what is wrong, and nothing reads a value the
+  // client never sent.
+  it('refuses invalid UTF-8, raw or percent-escaped, and says so', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('grant_type=refresh_token&refresh_token=rt_'),
+      Buffer.from([0xff, 0xfe]),
+    ]);
+    for (const [path, body] of [
+      ['/oauth/token', 'grant_type=refresh_token&refresh_token=rt_%FF'],
+      ['/oauth/revoke', 'token=%C3%28'],
+      ['/oauth/token', raw],
+    ] as const) {
+      const answer = await fetch(new URL(path, server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toMatchObject({
+        error: 'invalid_request',
+        error_description: expect.stringMatching(/UTF-8/),
+      });
+    }
+  });
+
+  it('still reads valid percent-escapes', async () => {
+    // refresh%5Ftoken is refresh_token: read as that grant, then refused for its unknown token.
+    await expectOAuthError(
+      form('/oauth/token', `grant_type=refresh%5Ftoken&refresh_token=rt_${'A'.repeat(43)}&client_id=default`),
+      400,
+      'invalid_grant',
+    );
+  });
+});
+
 describe('POST /oauth/token (RFC 6749 §6, §5.2)', () => {
   it('answers a refresh with no-store and the standard fields only', async () => {
     const grant = await signUpAndIn(server.url);

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { SessiondError } from '../errors.js';
 import { requestContext } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
-import { formParameters, required } from '../oauth/form.js';
+import { formParameters, parseFormBody, required } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
 import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
 
@@ -16,9 +16,13 @@ export async function oauthRoutes(app: FastifyInstance): Promise<void> {
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (_request, body, done) => {
-      done(null, new URLSearchParams(body as string));
+      try {
+        done(null, parseFormBody(body as Buffer));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
     },
   );
   app.addHook('onSend', async (_request, reply) => {
