@@ -8,17 +8,17 @@ export const CHAOS_ENV: Readonly<Record<string, string>> = {
   SESSIOND_STATE_OPS_BURST: '100000',
 };
 
-/** The running nodes, as a balancer with health checks sees them. */
-export function clusterTargets(cluster: Cluster): Targets {
-  return { urls: () => cluster.nodes.filter((node) => node.running).map((node) => node.url) };
-}
-
-/** What the invariant checker needs of a cluster: its database and every node. */
-export function clusterChecks(cluster: Cluster): {
+/**
+ * What a scenario's load and invariant checker need of a cluster: the running nodes, as a
+ * balancer with health checks sees them; its database; every node, for the checks that ask each.
+ */
+export function clusterUnderTest(cluster: Cluster): {
+  targets: Targets;
   database: () => ReturnType<typeof postgresDatabase>;
   nodeURLs: () => readonly string[];
 } {
   return {
+    targets: { urls: () => cluster.nodes.filter((node) => node.running).map((node) => node.url) },
     database: () => postgresDatabase(cluster.databaseURL),
     nodeURLs: () => cluster.nodes.map((node) => node.url),
   };

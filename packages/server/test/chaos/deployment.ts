@@ -1,7 +1,7 @@
 import type { ClusterNode } from '../multinode/cluster.js';
 import { startCluster } from '../multinode/cluster.js';
 import type { ChaosDatabase } from './chaos-database.js';
-import { CHAOS_ENV, clusterChecks, clusterTargets } from './cluster-targets.js';
+import { CHAOS_ENV, clusterUnderTest } from './cluster-targets.js';
 import type { Targets } from './load.js';
 
 /**
@@ -22,8 +22,7 @@ export async function clusterDeployment(options: { env?: Record<string, string> 
   const cluster = await startCluster({ nodes: 2, env: { ...CHAOS_ENV, ...options.env } });
   return {
     nodes: cluster.nodes,
-    targets: clusterTargets(cluster),
-    ...clusterChecks(cluster),
+    ...clusterUnderTest(cluster),
     close: () => cluster.close(),
   };
 }

@@ -237,17 +237,18 @@ export class LoadGenerator {
     session.accessToken = answer.body.access_token;
   }
 
-  async #httpOperation(client: Client): Promise<void> {
+  /** The client's next operation, recorded as sent (over `via`, to `namespace`). */
+  #sendOperation(client: Client, target: Pick<OperationRecord, 'namespace' | 'via'>): OperationRecord {
     const { clientOpId, operation } = nextOperation(client);
-    const record: OperationRecord = {
-      userId: client.main.userId,
-      namespace: 'cart',
-      clientOpId,
-      operation,
-      via: 'http',
-    };
+    const record: OperationRecord = { userId: client.main.userId, clientOpId, operation, ...target };
     this.record.operations.push(record);
     this.record.sent += 1;
+    return record;
+  }
+
+  async #httpOperation(client: Client): Promise<void> {
+    const record = this.#sendOperation(client, { namespace: 'cart', via: 'http' });
+    const { clientOpId, operation } = record;
     const answer = await this.#balancer.send(
       (url) =>
         request<{ seq: number; status: string }>(url, 'POST', '/api/state/cart/ops', {
@@ -267,16 +268,8 @@ export class LoadGenerator {
 
   /** One operation over the client's sync socket; a lost socket is reopened and the same op resent. */
   async #socketOperation(client: Client): Promise<void> {
-    const { clientOpId, operation } = nextOperation(client);
-    const record: OperationRecord = {
-      userId: client.main.userId,
-      namespace: 'live',
-      clientOpId,
-      operation,
-      via: 'socket',
-    };
-    this.record.operations.push(record);
-    this.record.sent += 1;
+    const record = this.#sendOperation(client, { namespace: 'live', via: 'socket' });
+    const { clientOpId, operation } = record;
     const deadline = Date.now() + this.#deadlineMs;
     while (Date.now() < deadline) {
       const socket = await this.#openSocket(client);

@@ -1,5 +1,5 @@
 import { startCluster } from '../../multinode/cluster.js';
-import { CHAOS_ENV, clusterChecks, clusterTargets } from '../cluster-targets.js';
+import { CHAOS_ENV, clusterUnderTest } from '../cluster-targets.js';
 import { pause, type Scenario, underLoad } from '../scenario.js';
 
 /** How far apart the two nodes' clocks are: each is off by half of it, in opposite directions. */
@@ -26,14 +26,13 @@ export const clockSkew: Scenario = {
       return await underLoad({
         name: this.name,
         length,
-        targets: clusterTargets(cluster),
         fault: async () => {
           await pause(Math.random() * length.phaseMs);
           await fast.stop('SIGKILL');
           await pause(100);
           await fast.start();
         },
-        ...clusterChecks(cluster),
+        ...clusterUnderTest(cluster),
       });
     } finally {
       await cluster.close();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLUSTER_ISSUER, CLUSTER_SECRET, startCluster } from '../../multinode/cluster.js';
-import { CHAOS_ENV, clusterChecks, clusterTargets } from '../cluster-targets.js';
+import { CHAOS_ENV, clusterUnderTest } from '../cluster-targets.js';
 import { type Scenario, underLoad } from '../scenario.js';
 
 const MAIN = fileURLToPath(new URL('../../../dist/main.js', import.meta.url));
@@ -24,7 +24,6 @@ export const keyRotation: Scenario = {
       return await underLoad({
         name: this.name,
         length,
-        targets: clusterTargets(cluster),
         fault: async () => {
           const rotated = spawnSync(process.execPath, [MAIN, 'keys', 'rotate'], {
             encoding: 'utf8',
@@ -38,7 +37,7 @@ export const keyRotation: Scenario = {
           });
           if (rotated.status !== 0) failures.push(`keys rotate failed: ${rotated.stderr}`);
         },
-        ...clusterChecks(cluster),
+        ...clusterUnderTest(cluster),
         extra: () => failures,
       });
     } finally {

@@ -1,5 +1,5 @@
 import { startCluster } from '../../multinode/cluster.js';
-import { CHAOS_ENV, clusterChecks, clusterTargets } from '../cluster-targets.js';
+import { CHAOS_ENV, clusterUnderTest } from '../cluster-targets.js';
 import { PrivatePostgres } from '../private-postgres.js';
 import { pause, type Scenario, underLoad } from '../scenario.js';
 
@@ -18,7 +18,6 @@ export const postgresRestart: Scenario = {
         return await underLoad({
           name: this.name,
           length,
-          targets: clusterTargets(cluster),
           fault: async () => {
             postgres.crash();
             await pause(length.phaseMs);
@@ -33,7 +32,7 @@ export const postgresRestart: Scenario = {
               );
             }
           },
-          ...clusterChecks(cluster),
+          ...clusterUnderTest(cluster),
         });
       } finally {
         await cluster.close();

@@ -1,5 +1,5 @@
 import { startCluster } from '../../multinode/cluster.js';
-import { CHAOS_ENV, clusterChecks, clusterTargets } from '../cluster-targets.js';
+import { CHAOS_ENV, clusterUnderTest } from '../cluster-targets.js';
 import { pause, type Scenario, underLoad } from '../scenario.js';
 
 /** The cluster's Redis killed (nothing flushed, every connection reset), then started again. */
@@ -11,13 +11,12 @@ export const redisRestart: Scenario = {
       return await underLoad({
         name: this.name,
         length,
-        targets: clusterTargets(cluster),
         fault: async () => {
           await cluster.redis.kill();
           await pause(length.phaseMs);
           await cluster.redis.start();
         },
-        ...clusterChecks(cluster),
+        ...clusterUnderTest(cluster),
       });
     } finally {
       await cluster.close();
