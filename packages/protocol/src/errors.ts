@@ -32,6 +32,23 @@ export const ERROR_STATUS = {
    * last few minutes (SESSIOND_REAUTH_MAX_AGE_SECONDS), whatever the risk flag says.
    */
   reauthentication_required: 401,
+  // Passkeys and second factors (issue 14, docs/decisions/024-step-up-factors.md).
+  /**
+   * The password was right but the sign-in looked suspicious: no session until a second factor
+   * passes. The body names the accepted `factors` and a `pending_token` to finish with.
+   */
+  second_factor_required: 401,
+  /** A step-up with a factor that cannot satisfy it (the password, on a session signed in with it recently). */
+  factor_not_accepted: 401,
+  /** The WebAuthn response did not verify (origin, RP id, signature, user verification, counter). */
+  passkey_invalid: 401,
+  /** A ceremony (WebAuthn challenge, email code, pending sign-in) is unknown, expired, used, or another's. */
+  ceremony_invalid: 400,
+  /** The factor cannot be used here: no passkey registered, no email address, no mail delivery configured. */
+  factor_unavailable: 409,
+  passkey_not_found: 404,
+  /** That authenticator's passkey is already registered to this account. */
+  passkey_exists: 409,
   /** `/api/admin/...` without an admin API key, with one of the wrong form, or with an unknown one. */
   admin_key_invalid: 401,
   forbidden: 403,

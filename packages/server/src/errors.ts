@@ -13,16 +13,23 @@ export class SessiondError extends Error {
 
   /** For `rate_limited`: when to try again, to the millisecond (the socket says so exactly). */
   readonly retryAfterMs: number | undefined;
+  /** Extra fields of the JSON body beside `error` and `message` (e.g. the accepted `factors`). */
+  readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { headers?: Record<string, string>; retryAfterMs?: number } = {},
+    options: {
+      headers?: Record<string, string>;
+      retryAfterMs?: number;
+      details?: Record<string, unknown>;
+    } = {},
   ) {
     super(message);
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details ?? {};
     // HTTP's Retry-After has whole seconds only (RFC 9110 §10.2.3): rounded up.
     this.headers =
       options.retryAfterMs === undefined

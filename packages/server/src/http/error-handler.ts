@@ -41,7 +41,7 @@ export function sendError(reply: FastifyReply, error: SessiondError): FastifyRep
   const challenge = bearerRequest ? challengeFor(error.code, error.message) : undefined;
   if (challenge) reply.header('www-authenticate', challenge);
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
-  return reply.code(error.status).send({ error: error.code, message: error.message });
+  return reply.code(error.status).send({ ...error.details, error: error.code, message: error.message });
 }
 
 /** Every error leaves as `{error, message}` with a 4xx/5xx; only 5xx are logged as errors. */

@@ -13,6 +13,7 @@ import type { RiskEngine, RiskVerdict } from '../risk/risk-engine.js';
 import type { NewLogEntry, SessionRecord, StepUpFactor, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-token-issuer.js';
+import { afterStepUp } from './authentication-methods.js';
 import type { Authenticated } from './authenticator.js';
 import { eventSubject, systemLogEntry } from './event-subject.js';
 import { endedSessionError, type SessionEnding } from './session-ending.js';
@@ -292,7 +293,7 @@ export class SessionService {
     }
     const successor = this.#mintSuccessor();
     const session = await store.recordStepUp(auth.session.id, {
-      acr: 'aal2',
+      ...afterStepUp(auth.session, factor),
       factor,
       now,
       successor: successor.stored,

@@ -432,6 +432,7 @@ export class KyselySessionStore implements SessionStore {
           authTime: now,
           reauthAt: now,
           reauthFactor: input.factor,
+          amr: JSON.stringify(input.amr),
           stepUpRequired: 0,
           lastActivityAt: now,
           idleExpiresAt: eb(eb.val(now), '+', eb.ref('idleTimeoutMs')),

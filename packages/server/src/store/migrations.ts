@@ -340,6 +340,48 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.dropIndex('sessions_user_idx').execute();
       },
     },
+    '0011_passkeys_and_ceremonies': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // WebAuthn credentials (issue 14). The id is the credential id (base64url), unique across
+        // users as WebAuthn requires; the public key is COSE, base64url. `counter` detects clones.
+        await db.schema
+          .createTable('passkeys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('public_key', 'text', (c) => c.notNull())
+          .addColumn('counter', 'bigint', (c) => c.notNull())
+          .addColumn('transports', 'text')
+          .addColumn('aaguid', 'text')
+          .addColumn('device_type', 'text', (c) => c.notNull())
+          .addColumn('backed_up', 'integer', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_used_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('passkeys_user_idx').on('passkeys').column('user_id').execute();
+        // Short-lived, single-use proofs of a ceremony in progress: a WebAuthn challenge, an email
+        // code, a pending sign-in waiting for its second factor. Shared by all nodes; a row is
+        // deleted when it is used, so of two concurrent uses exactly one wins.
+        await db.schema
+          .createTable('ceremonies')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('cascade'))
+          .addColumn('session_id', 'text')
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('ceremonies_expires_idx').on('ceremonies').column('expires_at').execute();
+        await db.schema
+          .createIndex('ceremonies_user_idx')
+          .on('ceremonies')
+          .columns(['user_id', 'purpose', 'created_at'])
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -76,8 +76,11 @@ export interface UserLink {
   createdAt: number;
 }
 
-/** The factors a step-up can be made with. */
-export type StepUpFactor = 'password' | 'totp';
+/**
+ * The factors a step-up (or a sign-in's second step) can be made with. A passkey counts only
+ * with user verification; an email code is a one-time code sent to the account's address.
+ */
+export type StepUpFactor = 'password' | 'totp' | 'passkey' | 'email_code';
 
 export type RefreshTokenStatus = 'active' | 'rotated' | 'revoked';
 

@@ -76,6 +76,38 @@ export interface Database {
     createdAt: number;
   };
   /** A native app's one-time code after an upstream OpenID sign-in (migration 0009, decision 023). */
+  passkeys: {
+    /** The WebAuthn credential id, base64url. */
+    id: string;
+    userId: string;
+    /** COSE public key, base64url. */
+    publicKey: string;
+    counter: number;
+    /** JSON array of AuthenticatorTransport hints, or null. */
+    transports: string | null;
+    aaguid: string | null;
+    /** `singleDevice` or `multiDevice` (a synced passkey). */
+    deviceType: string;
+    backedUp: number;
+    name: string | null;
+    createdAt: number;
+    lastUsedAt: number | null;
+  };
+  ceremonies: {
+    id: string;
+    /** What the ceremony proves: see CeremonyPurpose. */
+    purpose: string;
+    userId: string | null;
+    /** The session it is bound to, for ceremonies of a signed-in user. */
+    sessionId: string | null;
+    /** Hash of what the caller must present (the challenge, the code, the pending token). */
+    secretHash: string;
+    /** JSON, the purpose's own fields. */
+    data: string;
+    attempts: Generated<number>;
+    createdAt: number;
+    expiresAt: number;
+  };
   oidcLoginCodes: {
     /** SHA-256 of the code; the code itself is never stored. */
     codeHash: string;

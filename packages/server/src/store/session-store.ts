@@ -283,6 +283,8 @@ export interface RecordStepUpInput {
   acr: AssuranceLevel;
   /** The factor the user re-authenticated with (recorded as the session's `reauthFactor`). */
   factor: StepUpFactor;
+  /** The session's RFC 8176 methods after the step-up (its old ones and the factor's). */
+  amr: readonly string[];
   now: number;
   successor: { id: string; tokenHash: string; sealed: string };
   log: NewLogEntry;
