@@ -17,6 +17,7 @@ export const EVENT_NAMES = [
   'factor.changed',
   'session.claims_changed',
   'login.failed',
+  'login.second_factor_required',
   'state.changed',
 ] as const;
 
@@ -57,8 +58,21 @@ export const LOG_ACTIONS = [
   /** A TOTP factor was confirmed (detail `replaced`: it replaced an enabled one). */
   'totp_enrolled',
   'totp_removed',
+  /** A passkey was added (detail: `passkey_id`, the credential id) or removed. */
+  'passkey_registered',
+  'passkey_removed',
+  /**
+   * A passkey's signed assertion carried a signature counter that did not increase: a copy of the
+   * authenticator may be in use (detail: `passkey_id`, `stored_counter`, `counter`). Refused.
+   */
+  'passkey_clone_suspected',
   /** A backend replaced the session's custom claims (detail: `backend`, the claim `names`). */
   'claims_changed',
+  /**
+   * A suspicious password sign-in got no session, only a pending sign-in waiting for a second
+   * factor (detail: the risk verdict and the accepted `factors`; decision 026).
+   */
+  'second_factor_required',
 ] as const;
 
 export type LogAction = (typeof LOG_ACTIONS)[number];
@@ -72,12 +86,28 @@ export interface LifecycleEvent {
 }
 
 export interface EventPayloads {
-  'session.created': LifecycleEvent & { client_id: string; new_device: boolean };
+  /**
+   * `risk`: the sign-in's verdict: `allowed`, `step_up_required` (suspicious: the session must
+   * step up before anything sensitive), or `second_factor_passed` (suspicious, and the second
+   * factor it was asked for passed; decision 026).
+   */
+  'session.created': LifecycleEvent & {
+    client_id: string;
+    new_device: boolean;
+    risk: 'allowed' | 'step_up_required' | 'second_factor_passed';
+  };
   'session.refreshed': LifecycleEvent;
   /** `access_valid_until`: the latest `exp` of an access token this session may still present. */
   'session.revoked': LifecycleEvent & { reason: SessionEndReason; actor: Actor; access_valid_until: string };
   'session.expired': LifecycleEvent & { reason: 'idle_timeout' | 'absolute_timeout' };
-  'session.step_up': LifecycleEvent;
+  /**
+   * The session re-authenticated (decision 024): `factor` is what it stepped up with
+   * (`passkey`, `totp`, `email_code`, `password`), `acr` its assurance afterwards.
+   */
+  'session.step_up': LifecycleEvent & {
+    factor: 'password' | 'totp' | 'passkey' | 'email_code';
+    acr: 'aal1' | 'aal2';
+  };
   /** The session must re-authenticate before sensitive operations (`reason`: why it was flagged). */
   'session.step_up_required': LifecycleEvent & { reason: string };
   /**
@@ -96,8 +126,13 @@ export interface EventPayloads {
   'device.trusted': LifecycleEvent & { trusted: boolean };
   'device.forgotten': LifecycleEvent;
   /** A factor was added, replaced or removed; `session_id` is the session that changed it. */
-  'factor.changed': LifecycleEvent & { factor: 'totp'; change: 'enrolled' | 'replaced' | 'removed' };
+  'factor.changed': LifecycleEvent & {
+    factor: 'totp' | 'passkey';
+    change: 'enrolled' | 'replaced' | 'removed';
+  };
   'login.failed': LifecycleEvent & { ip: string | null };
+  /** A suspicious password sign-in waits for one of `factors` (no session yet; decision 026). */
+  'login.second_factor_required': LifecycleEvent & { ip: string | null; factors: string[] };
   /**
    * A backend replaced the custom claims of the session (one event per live session of the
    * user); its next access token carries `claims`. `backend` is the backend's id.

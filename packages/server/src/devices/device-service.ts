@@ -57,6 +57,21 @@ export class DeviceService {
     return { ...fresh, claimRefused: true };
   }
 
+  /**
+   * What `recognise` would find, without recording the sighting: for judging a sign-in that may
+   * not open a session (one waiting for its second factor must not add a device to the account).
+   */
+  async peek(userId: string, input: DeviceInput | undefined): Promise<{ isNew: boolean; trusted: boolean }> {
+    const unknown = { isNew: true, trusted: false };
+    const id = input?.id ?? (input?.secret ? await this.#deviceHolding(userId, input.secret) : undefined);
+    const device = id === undefined ? undefined : await this.store.findDevice(userId, id);
+    if (!device) return unknown;
+    // A device from before secrets is bound at its next sign-in, and loses its trust (decision 017).
+    if (device.secretHash === null) return { isNew: false, trusted: false };
+    const holds = input?.secret !== undefined && constantTimeEqual(device.secretHash, sha256(input.secret));
+    return holds ? { isNew: false, trusted: device.trusted } : unknown;
+  }
+
   /** Whether `input` proves to be one of the user's trusted devices (id and its secret). */
   async holdsTrustedDevice(userId: string, input: DeviceInput | undefined): Promise<boolean> {
     if (!input?.id || !input.secret) return false;

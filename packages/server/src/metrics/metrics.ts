@@ -54,6 +54,12 @@ export class Metrics {
       labelNames: ['event'],
       registers,
     });
+    const verdicts = new Counter({
+      name: 'sessiond_sign_in_risk_verdicts_total',
+      help: 'Risk verdicts at sign-in: allowed, step_up_required (flagged session), second_factor_required (no session yet), second_factor_passed',
+      labelNames: ['verdict'],
+      registers,
+    });
     const revocations = new Counter({
       name: 'sessiond_revocations_total',
       help: 'Sessions revoked, by reason',
@@ -99,7 +105,14 @@ export class Metrics {
       },
     });
     for (const outcome of ['success', 'failure']) logins.inc({ outcome }, 0);
-    bus.subscribe('session.created', () => logins.inc({ outcome: 'success' }));
+    for (const verdict of ['allowed', 'step_up_required', 'second_factor_required', 'second_factor_passed']) {
+      verdicts.inc({ verdict }, 0);
+    }
+    bus.subscribe('session.created', (e) => {
+      logins.inc({ outcome: 'success' });
+      verdicts.inc({ verdict: e.risk });
+    });
+    bus.subscribe('login.second_factor_required', () => verdicts.inc({ verdict: 'second_factor_required' }));
     bus.subscribe('login.failed', () => logins.inc({ outcome: 'failure' }));
     bus.subscribe('refresh_token.reused', () => reuses.inc());
     bus.subscribe('session.step_up_required', () => stepUps.inc({ event: 'required' }));

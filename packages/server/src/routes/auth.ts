@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { requestContext } from '../http/authenticate.js';
 import { parseInput } from '../http/parse.js';
+import { CeremonyId, PasskeyAssertion } from '../http/passkey-bodies.js';
 import { tokenResponse } from '../http/views.js';
 
 const email = z.string().max(254);
@@ -37,13 +38,28 @@ const CreateSessionBody = z.strictObject({
   device: DeviceBody.optional(),
 });
 
+const PendingToken = z.string().max(128);
+const SixDigits = z.string().regex(/^\d{6}$/, 'must be 6 digits');
+/** The second step of a sign-in that had to wait for a second factor (decision 026). */
+const VerifyBody = z.union([
+  z.strictObject({ pending_token: PendingToken, totp: SixDigits, device: DeviceBody.optional() }),
+  z.strictObject({ pending_token: PendingToken, email_code: SixDigits, device: DeviceBody.optional() }),
+  z.strictObject({
+    pending_token: PendingToken,
+    passkey: PasskeyAssertion,
+    ceremony_id: CeremonyId,
+    device: DeviceBody.optional(),
+  }),
+]);
+const PendingBody = z.strictObject({ pending_token: PendingToken });
+
 const RefreshBody = z.strictObject({ refresh_token: z.string().max(256) });
 /** Cookie mode: the refresh cookie carries the token; the body may still name one (no cookie yet). */
 const CookieRefreshBody = z.strictObject({ refresh_token: z.string().max(256).optional() });
 
 /** Sign-up, sign-in and refresh: the unauthenticated half of the session API. */
 export async function authRoutes(app: FastifyInstance): Promise<void> {
-  const { accounts, sessions, transport } = app.sessiond;
+  const { accounts, sessions, transport, pendingSignIns } = app.sessiond;
 
   app.post('/api/auth/signup', async (request, reply) => {
     const body = parseInput(SignUpBody, request.body);
@@ -65,6 +81,37 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       requestContext(request),
     );
     return transport.send(reply, mode, grant);
+  });
+
+  app.post('/api/auth/session/verify', async (request, reply) => {
+    const mode = transport.transportOf(request);
+    const body = parseInput(VerifyBody, request.body);
+    const grant = await sessions.completeSignIn(
+      {
+        pendingToken: body.pending_token,
+        proof:
+          'totp' in body
+            ? { totp: body.totp }
+            : 'email_code' in body
+              ? { emailCode: body.email_code }
+              : { passkey: body.passkey, ceremonyId: body.ceremony_id },
+        device: mode === 'cookie' ? transport.deviceOf(request, body.device) : body.device,
+      },
+      requestContext(request),
+    );
+    return transport.send(reply, mode, grant);
+  });
+
+  app.post('/api/auth/session/verify/passkey-options', async (request) => {
+    const body = parseInput(PendingBody, request.body);
+    const started = await pendingSignIns.startPasskeyAssertion(body.pending_token);
+    return { ceremony_id: started.ceremonyId, options: started.options };
+  });
+
+  app.post('/api/auth/session/verify/email-code', async (request) => {
+    const body = parseInput(PendingBody, request.body);
+    const sent = await pendingSignIns.sendEmailCode(body.pending_token, requestContext(request));
+    return { sent: true, sent_to: sent.sentTo, expires_in: sent.expiresIn };
   });
 
   app.post('/api/auth/session/refresh', async (request, reply) => {
