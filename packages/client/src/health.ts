@@ -22,7 +22,7 @@ export function healthScore(input: {
   if (input.status === 'unauthenticated' || input.status === 'initializing') return 0;
   let score = 100;
   if (input.status === 'offline') score -= 40;
-  if (input.status === 'step_up_required') score -= 30;
+  if (input.status === 'step_up_required' || input.status === 'locked') score -= 30;
   score -= Math.min(40, input.failures * 10);
   if (input.expiresInMs !== null && input.expiresInMs <= 0) score -= 30;
   return Math.max(0, score);

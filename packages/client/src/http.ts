@@ -48,9 +48,10 @@ export async function callSessiond<T>(
 }
 
 async function failureFrom(response: Response): Promise<SessionClientError> {
-  let body: { error?: string; message?: string } = {};
+  let body: { error?: string; message?: string; [field: string]: unknown } = {};
   try {
-    body = (await response.json()) as typeof body;
+    const parsed: unknown = await response.json();
+    if (typeof parsed === 'object' && parsed !== null) body = parsed as typeof body;
   } catch {
     // Not JSON (a proxy's error page): classified by status alone.
   }
@@ -65,10 +66,12 @@ async function failureFrom(response: Response): Promise<SessionClientError> {
             ? 'server'
             : 'request';
   const retryAfter = Number(response.headers.get('retry-after'));
+  const { error: _code, message: _message, ...details } = body;
   return new SessionClientError(
     kind,
     body.error,
     body.message ?? `sessiond answered HTTP ${response.status}`,
     Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    Object.keys(details).length > 0 ? details : undefined,
   );
 }

@@ -8,14 +8,29 @@ import type {
 } from '@sessiond/protocol';
 import { atom, type ReadableAtom } from 'nanostores';
 import { backoffDelay } from './backoff.js';
-import { SESSION_ENDING_CODES, SessionClientError } from './errors.js';
+import {
+  SESSION_ENDING_CODES,
+  type SecondFactor,
+  SecondFactorRequiredError,
+  SessionClientError,
+} from './errors.js';
 import { healthScore, type SessionHealth } from './health.js';
 import { callSessiond, type Transport, transportInit } from './http.js';
+import {
+  assertPasskey,
+  type EmailCodeSent,
+  emailCodeSent,
+  type PasskeyManager,
+  passkeyManager,
+  type SessiondCall,
+} from './passkeys.js';
 import { defaultPlatform, type Platform, type TabChannel } from './platform.js';
 import { type EndReason, nextStatus, type SessionEvent, type SessionState, SIGNED_OUT } from './state.js';
 import { memoryStorage, type SessionStorage } from './storage.js';
 import { SyncConnection, type WebSocketConstructor } from './sync/sync-connection.js';
 import type { SyncedDocument } from './sync/sync-document.js';
+import { UnlockGate, type UnlockOptions, type UnlockResult } from './unlock-gate.js';
+import { browserWebAuthn, type WebAuthnAdapter } from './webauthn.js';
 
 export interface SessionClientOptions {
   /** Where sessiond answers, e.g. `https://auth.example.com`. */
@@ -40,6 +55,16 @@ export interface SessionClientOptions {
   namespace?: string;
   /** For `sync()`: the WebSocket class. Default the global one (browsers, React Native); in Node pass `ws`. */
   webSocket?: WebSocketConstructor;
+  /**
+   * The passkey ceremonies. Default `browserWebAuthn()` (@simplewebauthn/browser); React Native
+   * apps pass their native passkey module, tests a software authenticator.
+   */
+  webAuthn?: WebAuthnAdapter;
+  /**
+   * Mobile, bearer only: keep the refresh token in a biometric-protected keychain item and start
+   * `locked` after a cold start, until `client.unlock()` passes the prompt (decision 027).
+   */
+  unlock?: UnlockOptions;
 }
 
 export interface SignInInput {
@@ -50,6 +75,12 @@ export interface SignInInput {
   device?: { name?: string; platform?: string };
 }
 
+/** What satisfies a step-up (decision 024); the server says which it accepts in `acr_values`. */
+export type StepUpInput = { password: string } | { totp: string } | { emailCode: string } | { passkey: true };
+
+/** What finishes a sign-in that answered `SecondFactorRequiredError`. */
+export type SecondFactorInput = { totp: string } | { emailCode: string } | { passkey: true };
+
 /** `session_event`: what the server says about the user's sessions (a `SyncSessionEvent`), while a sync socket is open. */
 export type ClientEventName = 'signed_in' | 'refreshed' | 'ended' | 'step_up_required' | 'session_event';
 
@@ -58,13 +89,40 @@ export interface SessionClient {
   readonly ready: Promise<void>;
   /** The session state as a nanostores store: `get()`, `subscribe(fn)`, `listen(fn)`. */
   readonly state: ReadableAtom<SessionState>;
+  /**
+   * Signs in with email and password. A sign-in the server finds risky rejects with
+   * `SecondFactorRequiredError` and no session: finish it with `completeSignIn`.
+   */
   signIn(input: SignInInput): Promise<SessionState>;
+  /** Discoverable passkey sign-in: the authenticator picks the account; no email typed. */
+  signInWithPasskey(input?: { device?: SignInInput['device'] }): Promise<SessionState>;
+  /** Finishes the sign-in that last rejected with `SecondFactorRequiredError`. */
+  completeSignIn(input: SecondFactorInput): Promise<SessionState>;
+  /** Mails a code for `completeSignIn({ emailCode })` (the pending sign-in's `email_code` factor). */
+  sendSignInEmailCode(): Promise<EmailCodeSent>;
+  /** The signed-in user's passkeys: register, list, remove. */
+  readonly passkeys: PasskeyManager;
   /** Single-flight: concurrent calls share one refresh; across tabs, one tab refreshes. */
   refresh(): Promise<void>;
   /** fetch with the session attached; on 401 refreshes once and retries once. */
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** Re-authenticates with the password after `step_up_required`. */
+  /**
+   * Re-authenticates this session, after `step_up_required` or before a sensitive change
+   * (registering a passkey, say). The session, its tokens' subject and every synced document
+   * stay as they are; only the session's assurance (acr, amr, auth_time) moves.
+   */
+  stepUp(input: StepUpInput): Promise<void>;
+  /** @deprecated Use `stepUp({ password })`. */
   stepUp(password: string): Promise<void>;
+  /** Mails a code for `stepUp({ emailCode })`. */
+  sendStepUpEmailCode(): Promise<EmailCodeSent>;
+  /**
+   * With the `unlock` option: reads the refresh token back behind the biometric prompt and
+   * refreshes. One prompt for concurrent calls. Cancelling keeps the client `locked`.
+   */
+  unlock(): Promise<UnlockResult>;
+  /** With the `unlock` option: forgets the tokens held in memory (the app went to the background, say). */
+  lock(): Promise<void>;
   /** Records user activity outside the browser (idle tracking). */
   activity(): void;
   health(): SessionHealth;
@@ -127,15 +185,27 @@ class Client implements SessionClient {
   /** The end in progress, if any (see #end). */
   #ending: Promise<void> | undefined;
   #sync: SyncConnection | undefined;
+  readonly #gate: UnlockGate | undefined;
+  #webAuthn: WebAuthnAdapter | undefined;
+  /** The sign-in waiting for its second factor: the token never leaves the client. */
+  #pending: { token: string; expiresAt: number } | undefined;
+  #unlocking: Promise<UnlockResult> | undefined;
+  readonly passkeys: PasskeyManager;
 
   constructor(options: SessionClientOptions) {
     this.#options = options;
     this.#transport = options.transport ?? 'bearer';
+    if (options.unlock && this.#transport !== 'bearer') {
+      // In cookie mode the refresh token is an HttpOnly cookie: there is nothing to lock away.
+      throw new Error('the unlock option needs the bearer transport');
+    }
     this.#storage = options.storage ?? memoryStorage();
     this.#platform = options.platform ?? defaultPlatform();
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     const namespace = options.namespace ?? 'sessiond';
     this.#keys = { prefix: namespace, session: `${namespace}.session`, device: `${namespace}.device` };
+    this.#gate = options.unlock ? new UnlockGate(options.unlock, namespace) : undefined;
+    this.passkeys = passkeyManager(this.#signedInCall, () => this.#webAuthnAdapter());
     this.#lastActivity = this.#platform.now();
     this.#channel = this.#platform.channel(namespace);
     if (this.#channel)
@@ -151,30 +221,73 @@ class Client implements SessionClient {
 
   async signIn(input: SignInInput): Promise<SessionState> {
     await this.ready;
-    const deviceId = await this.#storage.get(this.#keys.device);
-    // The server knows a device by its id and the install's device secret (decision 017):
-    // without it, the id alone is a new device. In cookie mode the secret is an HttpOnly cookie.
-    const secretKey = `${this.#keys.prefix}.device_secret`;
-    const deviceSecret = deviceId ? await this.#storage.get(secretKey) : null;
-    const device: DeviceInput = {
-      ...input.device,
-      ...(deviceId ? { id: deviceId } : {}),
-      ...(deviceSecret ? { secret: deviceSecret } : {}),
-    };
-    const grant = await this.#call<TokenResponse>('/api/auth/session/create', {
+    this.#pending = undefined;
+    let grant: TokenResponse;
+    try {
+      grant = await this.#call<TokenResponse>('/api/auth/session/create', {
+        method: 'POST',
+        body: {
+          email: input.email,
+          password: input.password,
+          ...(input.totp !== undefined ? { totp: input.totp } : {}),
+          device: await this.#deviceInput(input.device),
+        },
+      });
+    } catch (error) {
+      throw this.#secondFactorRequired(error);
+    }
+    return this.#signedIn(grant);
+  }
+
+  async signInWithPasskey(input: { device?: SignInInput['device'] } = {}): Promise<SessionState> {
+    await this.ready;
+    const { ceremonyId, response } = await assertPasskey(
+      this.#anonymousCall,
+      this.#webAuthnAdapter(),
+      '/api/auth/passkeys/sign-in/options',
+      {},
+    );
+    const grant = await this.#call<TokenResponse>('/api/auth/passkeys/sign-in', {
       method: 'POST',
-      body: {
-        email: input.email,
-        password: input.password,
-        ...(input.totp !== undefined ? { totp: input.totp } : {}),
-        device,
-      },
+      body: { ceremony_id: ceremonyId, response, device: await this.#deviceInput(input.device) },
     });
-    await this.#storage.set(this.#keys.device, grant.device.id);
-    if (grant.device.secret) await this.#storage.set(secretKey, grant.device.secret);
-    this.#generation += 1;
-    await this.#apply(grant, 'signed_in');
-    return this.#state.get();
+    return this.#signedIn(grant);
+  }
+
+  async completeSignIn(input: SecondFactorInput): Promise<SessionState> {
+    await this.ready;
+    const pendingToken = this.#pendingToken();
+    let body: Record<string, unknown>;
+    if ('passkey' in input) {
+      const { ceremonyId, response } = await assertPasskey(
+        this.#anonymousCall,
+        this.#webAuthnAdapter(),
+        '/api/auth/session/verify/passkey-options',
+        { pending_token: pendingToken },
+      );
+      body = { pending_token: pendingToken, passkey: response, ceremony_id: ceremonyId };
+    } else if ('totp' in input) {
+      body = { pending_token: pendingToken, totp: input.totp };
+    } else {
+      body = { pending_token: pendingToken, email_code: input.emailCode };
+    }
+    let grant: TokenResponse;
+    try {
+      grant = await this.#call<TokenResponse>('/api/auth/session/verify', { method: 'POST', body });
+    } catch (error) {
+      // A wrong code may be retried; a pending sign-in that is used up or expired may not.
+      if (error instanceof SessionClientError && error.code === 'ceremony_invalid') this.#pending = undefined;
+      throw error;
+    }
+    return this.#signedIn(grant);
+  }
+
+  async sendSignInEmailCode(): Promise<EmailCodeSent> {
+    const answer = await this.#call<{ sent_to: string; expires_in: number }>(
+      '/api/auth/session/verify/email-code',
+      { method: 'POST', body: { pending_token: this.#pendingToken() } },
+    );
+    return emailCodeSent(answer);
   }
 
   refresh(): Promise<void> {
@@ -206,13 +319,57 @@ class Client implements SessionClient {
     return this.#send(input, init);
   }
 
-  async stepUp(password: string): Promise<void> {
-    const grant = await this.#call<TokenResponse>('/api/auth/session/step-up', {
+  async stepUp(input: StepUpInput | string): Promise<void> {
+    await this.ready;
+    const proof = typeof input === 'string' ? { password: input } : input;
+    let body: Record<string, unknown>;
+    if ('passkey' in proof) {
+      const { ceremonyId, response } = await assertPasskey(
+        this.#signedInCall,
+        this.#webAuthnAdapter(),
+        '/api/auth/session/step-up/passkey-options',
+        {},
+      );
+      body = { passkey: response, ceremony_id: ceremonyId };
+    } else if ('emailCode' in proof) {
+      body = { email_code: proof.emailCode };
+    } else {
+      body = proof;
+    }
+    const grant = await this.#signedInCall<TokenResponse>('/api/auth/session/step-up', {
       method: 'POST',
-      body: { password },
-      accessToken: this.#persisted?.accessToken,
+      body,
     });
     await this.#apply(grant, 'stepped_up');
+  }
+
+  async sendStepUpEmailCode(): Promise<EmailCodeSent> {
+    const answer = await this.#signedInCall<{ sent_to: string; expires_in: number }>(
+      '/api/auth/session/step-up/email-code',
+      { method: 'POST', body: {} },
+    );
+    return emailCodeSent(answer);
+  }
+
+  unlock(): Promise<UnlockResult> {
+    if (!this.#gate) return Promise.reject(new Error('unlock() needs the unlock option'));
+    this.#unlocking ??= this.#unlockNow(this.#gate).finally(() => {
+      this.#unlocking = undefined;
+    });
+    return this.#unlocking;
+  }
+
+  async lock(): Promise<void> {
+    await this.ready;
+    if (!this.#gate || !this.#persisted) return;
+    // A refresh in flight rotates the token: let it land in the keychain, or the next unlock
+    // would present a replaced token (and, past the grace window, end the session as stolen).
+    await this.#inflight?.catch(() => undefined);
+    if (!this.#persisted || this.#state.get().status === 'unauthenticated') return;
+    this.#persisted = withoutTokens(this.#persisted);
+    this.#platform.cancel(this.#refreshTimer);
+    this.#platform.cancel(this.#idleTimer);
+    this.#dispatch('locked', this.#stateFrom(this.#persisted));
   }
 
   activity(): void {
@@ -264,9 +421,12 @@ class Client implements SessionClient {
       const connection = this.#openSync();
       this.#sync = connection;
       // Follows the signed-in user: their documents load, the socket opens; signed out, it closes.
+      // Locked, it has no credentials to open the socket with: as signed out until unlocked.
       const follow = (state: SessionState) =>
         void connection.setUser(
-          state.status === 'unauthenticated' ? undefined : (state.user?.id ?? undefined),
+          state.status === 'unauthenticated' || state.status === 'locked'
+            ? undefined
+            : (state.user?.id ?? undefined),
         );
       this.#unsubscribe.push(this.#state.subscribe(follow));
     }
@@ -345,11 +505,47 @@ class Client implements SessionClient {
       this.#dispatch('nothing_to_restore');
       return;
     }
+    if (this.#gate) return this.#restoreLocked(this.#gate, persisted);
     this.#persisted = persisted;
     this.#dispatch('restored', this.#stateFrom(persisted));
     this.#scheduleRefresh();
     this.#armIdleTimer();
     void this.#validateInBackground();
+  }
+
+  /**
+   * A cold start behind the unlock gate: locked, with no token in memory or in storage. A token
+   * that storage still holds (from before the app turned the gate on) moves to the keychain.
+   */
+  async #restoreLocked(gate: UnlockGate, persisted: Persisted): Promise<void> {
+    if (persisted.refreshToken) await gate.save(persisted.refreshToken);
+    const bare = withoutTokens(persisted);
+    if (persisted.refreshToken || persisted.accessToken)
+      await this.#storage.set(this.#keys.session, JSON.stringify(bare));
+    this.#persisted = bare;
+    this.#dispatch('restored_locked', this.#stateFrom(bare));
+  }
+
+  async #unlockNow(gate: UnlockGate): Promise<UnlockResult> {
+    await this.ready;
+    const settled = (): UnlockResult => (this.#persisted ? 'unlocked' : 'ended');
+    if (this.#state.get().status !== 'locked') return settled();
+    const generation = this.#generation;
+    const opened = await gate.open();
+    // Signed in or out while the prompt was up: that answer stands.
+    if (generation !== this.#generation || this.#state.get().status !== 'locked' || !this.#persisted)
+      return settled();
+    if (opened === 'cancelled') return 'cancelled';
+    if (opened === 'missing') {
+      await this.#end('keychain_lost', { broadcast: true });
+      return 'ended';
+    }
+    this.#persisted = { ...this.#persisted, refreshToken: opened.refreshToken };
+    this.#dispatch('unlocked', this.#stateFrom(this.#persisted));
+    // No access token survives a cold start: get one. A network failure keeps the session
+    // (offline, retried); a refused token ends it, as any refresh would.
+    await this.refresh().catch(() => undefined);
+    return settled();
   }
 
   /** A restored session may have been revoked while the app was closed: find out, quietly. */
@@ -409,6 +605,9 @@ class Client implements SessionClient {
   }
 
   async #refreshOnce(generation: number): Promise<void> {
+    if (this.#state.get().status === 'locked') {
+      throw new SessionClientError('locked', undefined, 'the session is locked: call client.unlock() first');
+    }
     const started = this.#platform.now();
     // What this refresh is meant to replace, taken before waiting for the lock: by the time the
     // lock is ours, another tab may have refreshed and told us already.
@@ -420,7 +619,8 @@ class Client implements SessionClient {
         // If anything newer than what we meant to replace is stored, another tab refreshed:
         // adopt its result instead of spending (in bearer mode, replaying) a replaced token.
         const stored = await this.#readPersisted();
-        if (stored && replacing && isNewer(stored, replacing)) {
+        // Behind the unlock gate storage holds no token, and no other tab shares it.
+        if (!this.#gate && stored && replacing && isNewer(stored, replacing)) {
           if (!this.#persisted || isNewer(stored, this.#persisted)) this.#adopt(stored, 'refreshed');
           else this.#dispatch('refreshed');
           return;
@@ -446,7 +646,7 @@ class Client implements SessionClient {
 
   #scheduleRefresh(delayMs?: number): void {
     this.#platform.cancel(this.#refreshTimer);
-    if (this.#closed || !this.#persisted) return;
+    if (this.#closed || !this.#persisted || this.#state.get().status === 'locked') return;
     const lead = this.#options.refreshLeadMs ?? 60_000;
     const jitter = Math.random() * (this.#options.refreshJitterMs ?? 10_000);
     const due =
@@ -456,7 +656,7 @@ class Client implements SessionClient {
 
   async #onWake(): Promise<void> {
     const persisted = this.#persisted;
-    if (!persisted || this.#closed) return;
+    if (!persisted || this.#closed || this.#state.get().status === 'locked') return;
     const lead = this.#options.refreshLeadMs ?? 60_000;
     if (
       persisted.accessTokenExpiresAt - this.#platform.now() < lead ||
@@ -508,7 +708,12 @@ class Client implements SessionClient {
     };
     if (!persisted.user.id && grant.session)
       persisted.user = { id: (grant.session as { user_id?: string }).user_id ?? '' };
-    await this.#storage.set(this.#keys.session, JSON.stringify(persisted));
+    // The keychain first: should the app die in between, it holds the newer token.
+    if (this.#gate && grant.refresh_token) await this.#gate.save(grant.refresh_token);
+    await this.#storage.set(
+      this.#keys.session,
+      JSON.stringify(this.#gate ? withoutTokens(persisted) : persisted),
+    );
     this.#adopt(persisted, event);
     this.#channel?.post({ type: 'grant', persisted, event } satisfies TabMessage);
   }
@@ -541,6 +746,7 @@ class Client implements SessionClient {
     this.#platform.cancel(this.#refreshTimer);
     this.#platform.cancel(this.#idleTimer);
     await this.#storage.remove(this.#keys.session);
+    await this.#gate?.forget().catch(() => undefined);
     this.#dispatch('ended', { ...SIGNED_OUT, reason });
     if (options.broadcast) this.#channel?.post({ type: 'ended', reason } satisfies TabMessage);
     this.#emit('ended', reason);
@@ -609,9 +815,90 @@ class Client implements SessionClient {
 
   #call<T>(
     path: string,
-    options: { method: 'GET' | 'POST'; body?: unknown; accessToken?: string | undefined },
+    options: { method: 'GET' | 'POST' | 'DELETE'; body?: unknown; accessToken?: string | undefined },
   ): Promise<T> {
     return callSessiond<T>(this.#fetch, this.#options.baseUrl, path, this.#transport, options);
+  }
+
+  readonly #anonymousCall: SessiondCall = (path, options) => this.#call(path, options);
+
+  /** A call as this session: a fresh enough access token first; a demanded step-up or the session's end is acted on. */
+  readonly #signedInCall: SessiondCall = async <T>(
+    path: string,
+    options: { method: 'GET' | 'POST' | 'DELETE'; body?: unknown },
+  ): Promise<T> => {
+    await this.ready;
+    if (this.#state.get().status === 'locked') {
+      throw new SessionClientError('locked', undefined, 'the session is locked: call client.unlock() first');
+    }
+    const expiresAt = this.#persisted?.accessTokenExpiresAt;
+    if (expiresAt !== undefined && expiresAt - this.#platform.now() < 5_000)
+      await this.refresh().catch(() => undefined);
+    try {
+      return await this.#call<T>(path, { ...options, accessToken: this.#persisted?.accessToken });
+    } catch (error) {
+      if (
+        error instanceof SessionClientError &&
+        (error.kind === 'step_up' || (error.code !== undefined && SESSION_ENDING_CODES.has(error.code)))
+      )
+        await this.#onCallFailure(error);
+      throw error;
+    }
+  };
+
+  #webAuthnAdapter(): WebAuthnAdapter {
+    this.#webAuthn ??= this.#options.webAuthn ?? browserWebAuthn();
+    return this.#webAuthn;
+  }
+
+  /** The device as the server should know it: its id with the install's secret (decision 017). */
+  async #deviceInput(device: SignInInput['device']): Promise<DeviceInput> {
+    const deviceId = await this.#storage.get(this.#keys.device);
+    // Without the secret, the id alone is a new device. In cookie mode the secret is an HttpOnly cookie.
+    const deviceSecret = deviceId ? await this.#storage.get(this.#deviceSecretKey()) : null;
+    return {
+      ...device,
+      ...(deviceId ? { id: deviceId } : {}),
+      ...(deviceSecret ? { secret: deviceSecret } : {}),
+    };
+  }
+
+  #deviceSecretKey(): string {
+    return `${this.#keys.prefix}.device_secret`;
+  }
+
+  /** Every way of signing in ends here: the same storage, state, events and broadcast. */
+  async #signedIn(grant: TokenResponse): Promise<SessionState> {
+    this.#pending = undefined;
+    await this.#storage.set(this.#keys.device, grant.device.id);
+    if (grant.device.secret) await this.#storage.set(this.#deviceSecretKey(), grant.device.secret);
+    this.#generation += 1;
+    await this.#apply(grant, 'signed_in');
+    return this.#state.get();
+  }
+
+  /** A `second_factor_required` answer becomes the typed error; its pending token stays here. */
+  #secondFactorRequired(error: unknown): unknown {
+    if (!(error instanceof SessionClientError) || error.code !== 'second_factor_required') return error;
+    const { pending_token: token, factors, expires_in: expiresIn } = error.details ?? {};
+    if (typeof token !== 'string') return error;
+    const expiresInMs = (typeof expiresIn === 'number' ? expiresIn : 0) * 1000;
+    this.#pending = { token, expiresAt: this.#platform.now() + expiresInMs };
+    const known = Array.isArray(factors) ? factors.filter(isSecondFactor) : [];
+    return new SecondFactorRequiredError(known, expiresInMs, error.message);
+  }
+
+  #pendingToken(): string {
+    const pending = this.#pending;
+    if (!pending || pending.expiresAt <= this.#platform.now()) {
+      this.#pending = undefined;
+      throw new SessionClientError(
+        'request',
+        undefined,
+        'no sign-in is waiting for a second factor: sign in again',
+      );
+    }
+    return pending.token;
   }
 
   async #send(input: string | URL | Request, init: RequestInit): Promise<Response> {
@@ -645,6 +932,16 @@ class Client implements SessionClient {
       return undefined;
     }
   }
+}
+
+/** What storage keeps behind the unlock gate, and memory while locked: no token at all. */
+function withoutTokens(persisted: Persisted): Persisted {
+  const { accessToken: _access, refreshToken: _refresh, ...bare } = persisted;
+  return bare;
+}
+
+function isSecondFactor(value: unknown): value is SecondFactor {
+  return value === 'passkey' || value === 'totp' || value === 'email_code';
 }
 
 function isNewer(stored: Persisted, mine: Persisted): boolean {

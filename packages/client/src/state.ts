@@ -7,10 +7,20 @@ export type SessionStatus =
   | 'refreshing'
   | 'offline'
   | 'step_up_required'
+  /** Signed in, but the refresh token waits behind the biometric prompt: `client.unlock()` (decision 027). */
+  | 'locked'
   | 'unauthenticated';
 
 /** Why a session is not (or no longer) signed in, for the app to show. */
-export type EndReason = 'signed_out' | 'signed_out_everywhere' | 'revoked' | 'expired' | 'idle' | 'reused';
+export type EndReason =
+  | 'signed_out'
+  | 'signed_out_everywhere'
+  | 'revoked'
+  | 'expired'
+  | 'idle'
+  | 'reused'
+  /** The unlock gate's keychain item is gone (new biometrics enrolled, app data cleared). */
+  | 'keychain_lost';
 
 export interface SessionState {
   status: SessionStatus;
@@ -25,7 +35,10 @@ export interface SessionState {
 
 export type SessionEvent =
   | 'restored'
+  | 'restored_locked'
   | 'nothing_to_restore'
+  | 'locked'
+  | 'unlocked'
   | 'signed_in'
   | 'refresh_started'
   | 'refreshed'
@@ -41,22 +54,29 @@ export type SessionEvent =
 const TRANSITIONS: Record<SessionStatus, Partial<Record<SessionEvent, SessionStatus>>> = {
   initializing: {
     restored: 'authenticated',
+    restored_locked: 'locked',
     nothing_to_restore: 'unauthenticated',
     ended: 'unauthenticated',
   },
   unauthenticated: { signed_in: 'authenticated' },
+  locked: { unlocked: 'authenticated', signed_in: 'authenticated', ended: 'unauthenticated' },
   authenticated: {
     refresh_started: 'refreshing',
     refreshed: 'authenticated',
     network_failed: 'offline',
     step_up_needed: 'step_up_required',
     signed_in: 'authenticated',
+    // A step-up the app asked for itself (before a factor change, say): no flag to clear.
+    stepped_up: 'authenticated',
+    locked: 'locked',
     ended: 'unauthenticated',
   },
   refreshing: {
     refreshed: 'authenticated',
     network_failed: 'offline',
     step_up_needed: 'step_up_required',
+    stepped_up: 'authenticated',
+    locked: 'locked',
     ended: 'unauthenticated',
   },
   offline: {
@@ -64,6 +84,8 @@ const TRANSITIONS: Record<SessionStatus, Partial<Record<SessionEvent, SessionSta
     refreshed: 'authenticated',
     network_failed: 'offline',
     step_up_needed: 'step_up_required',
+    stepped_up: 'authenticated',
+    locked: 'locked',
     ended: 'unauthenticated',
   },
   step_up_required: {
@@ -71,6 +93,7 @@ const TRANSITIONS: Record<SessionStatus, Partial<Record<SessionEvent, SessionSta
     refresh_started: 'step_up_required',
     refreshed: 'step_up_required',
     network_failed: 'step_up_required',
+    locked: 'locked',
     ended: 'unauthenticated',
   },
 };
