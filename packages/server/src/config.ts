@@ -136,6 +136,19 @@ const EnvSchema = z.object({
    * TOTP enabled, the step-up must have been made with TOTP.
    */
   SESSIOND_REAUTH_MAX_AGE_SECONDS: integer(30, 3600).default(300),
+  // --- Step-up factors (issue 14; decision 024) ---
+  /**
+   * SMTP server for email one-time codes, `smtp://user:pass@host:587` (STARTTLS when offered) or
+   * `smtps://...` (TLS from the start). Unset: no email codes. The URL is never logged.
+   */
+  SESSIOND_SMTP_URL: urlWithScheme('smtp:', 'smtps:').optional(),
+  /** The From address of those mails; default `sessiond <no-reply@ISSUER-HOSTNAME>`. */
+  SESSIOND_MAIL_FROM: z.string().min(3).max(320).optional(),
+  /**
+   * The password alone satisfies a step-up only when the session's `auth_time` is older than
+   * this: until then the password was just typed, and typing it again proves nothing new.
+   */
+  SESSIOND_STEP_UP_PASSWORD_MIN_AGE_SECONDS: integer(0, 86_400).default(300),
   /**
    * Comma-separated admin API keys for /api/admin: each 32-256 characters of A-Z a-z 0-9 . _ ~ + / -
    * (then up to two `=`). Hashed (SHA-256) at once; only the hashes are kept.
@@ -278,6 +291,10 @@ export interface Config {
   readonly loginLimitPerAccountIP: number;
   readonly loginLimitPerAccount: number;
   readonly reauthMaxAgeSeconds: number;
+  /** SESSIOND_SMTP_URL; undefined: email codes are unavailable. Holds credentials: never log it. */
+  readonly smtpURL: string | undefined;
+  readonly mailFrom: string;
+  readonly stepUpPasswordMinAgeSeconds: number;
   readonly signupLimitPerIP: number;
   /** SHA-256 (base64url) of each SESSIOND_ADMIN_API_KEYS key; the keys themselves are not kept. */
   readonly adminAPIKeyHashes: readonly string[];
@@ -400,6 +417,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     loginLimitPerAccountIP: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT_IP,
     loginLimitPerAccount: e.SESSIOND_LOGIN_LIMIT_PER_ACCOUNT,
     reauthMaxAgeSeconds: e.SESSIOND_REAUTH_MAX_AGE_SECONDS,
+    smtpURL: e.SESSIOND_SMTP_URL,
+    mailFrom:
+      e.SESSIOND_MAIL_FROM ??
+      `sessiond <no-reply@${new URL(e.SESSIOND_ISSUER ?? `http://${e.SESSIOND_HOST}`).hostname}>`,
+    stepUpPasswordMinAgeSeconds: e.SESSIOND_STEP_UP_PASSWORD_MIN_AGE_SECONDS,
     signupLimitPerIP: e.SESSIOND_SIGNUP_LIMIT_PER_IP,
     adminAPIKeyHashes: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
     clients: Object.freeze(e.SESSIOND_CLIENTS),

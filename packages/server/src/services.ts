@@ -10,11 +10,16 @@ import { AdminStore } from './admin/admin-store.js';
 import { BackendService } from './backends/backend-service.js';
 import { BackendUsers } from './backends/backend-users.js';
 import type { EventBus } from './bus/event-bus.js';
+import { CeremonyStore } from './ceremonies/ceremony-store.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DeviceService } from './devices/device-service.js';
+import { SessiondError } from './errors.js';
+import { EmailCodes } from './factors/email-codes.js';
+import { FactorVerifier } from './factors/factor-verifier.js';
 import { CookieTransport } from './http/cookie-transport.js';
 import { SecretBox } from './lib/crypto.js';
+import { mailerFrom } from './mail/mailer.js';
 import { Metrics } from './metrics/metrics.js';
 import { OAuthService } from './oauth/oauth-service.js';
 import { LoginCodeStore } from './oidc/login-code-store.js';
@@ -27,10 +32,12 @@ import type { RateCounters } from './ratelimit/rate-counters.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
 import { RiskEngine } from './risk/risk-engine.js';
 import { Authenticator } from './sessions/authenticator.js';
+import { PendingSignIns } from './sessions/pending-sign-ins.js';
 import { SessionEnding } from './sessions/session-ending.js';
 import { sessionPolicyFrom } from './sessions/session-policy.js';
 import { SessionService } from './sessions/session-service.js';
 import { SessionSweeper } from './sessions/session-sweeper.js';
+import { StepUpPolicy } from './sessions/step-up-policy.js';
 import type { SessionStore } from './store/session-store.js';
 import type { StoreDatabase } from './store/transact.js';
 import { OperationRateLimiter } from './sync/op-rate-limiter.js';
@@ -85,6 +92,33 @@ export async function createServices(input: {
   );
   const devices = new DeviceService(store, clock, bus, policy);
   const ending = new SessionEnding(store, clock, bus, config.accessTokenTTLSeconds * 1000);
+  const ceremonies = new CeremonyStore(database);
+  // Until slice A's PasskeyService lands: nobody has passkeys (A replaces this adapter).
+  const unavailable = async (..._args: unknown[]): Promise<never> => {
+    throw new SessiondError('factor_unavailable', 'this factor is not available');
+  };
+  const passkeys = { hasPasskeys: async () => false, verify: async () => false, startAssertion: unavailable };
+  // Email one-time codes (decision 024); without SESSIOND_SMTP_URL there is no mailer and no codes.
+  const mailer = mailerFrom(config);
+  const emailCodes = new EmailCodes({ ceremonies, mailer, counters, clock, masterSecret });
+  const factorVerifier = new FactorVerifier({ accounts, totp, passkeys, emailCodes });
+  const stepUpPolicy = new StepUpPolicy({
+    users: store,
+    factors: factorVerifier,
+    clock,
+    passwordMinAgeMs: config.stepUpPasswordMinAgeSeconds * 1000,
+  });
+  const pendingSignIns = new PendingSignIns({
+    ceremonies,
+    factors: factorVerifier,
+    secondFactors: {
+      sendEmailCode: (user, binding, context) => emailCodes.send(user, binding, context),
+      startPasskeyAssertion: (user, binding) => passkeys.startAssertion(user, binding),
+    },
+    store,
+    clock,
+    bus,
+  });
   const authenticator = new Authenticator(store, clock, keys, ending, {
     issuer: config.issuer,
     audience: config.audience,
@@ -103,6 +137,9 @@ export async function createServices(input: {
     risk: new RiskEngine(config.risk),
     totp,
     riskWindowMs: config.risk.windowMs,
+    pendingSignIns,
+    factors: factorVerifier,
+    stepUpPolicy,
     log: input.log,
   });
   const oauth = new OAuthService({
@@ -191,6 +228,12 @@ export async function createServices(input: {
     authenticator,
     sessions,
     totp,
+    ceremonies,
+    factorVerifier,
+    pendingSignIns,
+    emailCodes,
+    mailer,
+    stepUpPolicy,
     factors: new FactorChanges({
       store,
       clock,

@@ -18,7 +18,11 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  * RFC 6750 §3 challenge for bearer failures, and RFC 9470 for step-up, so standard clients
  * know what to do without parsing our JSON.
  */
-function challengeFor(code: ErrorCode, message: string): string | undefined {
+function challengeFor(
+  code: ErrorCode,
+  message: string,
+  details: Readonly<Record<string, unknown>>,
+): string | undefined {
   const description = message.replace(/["\\]/g, '');
   switch (code) {
     case 'token_missing':
@@ -29,16 +33,22 @@ function challengeFor(code: ErrorCode, message: string): string | undefined {
     case 'session_revoked':
       return `Bearer realm="sessiond", error="invalid_token", error_description="${description}"`;
     case 'step_up_required':
-      return `Bearer realm="sessiond", error="insufficient_user_authentication", error_description="${description}", acr_values="aal2"`;
+      // RFC 9470 §3: the acr values an acceptable step-up leads to (StepUpPolicy), best first.
+      return `Bearer realm="sessiond", error="insufficient_user_authentication", error_description="${description}", acr_values="${acrValues(details)}"`;
     default:
       return undefined;
   }
 }
 
+function acrValues(details: Readonly<Record<string, unknown>>): string {
+  const values = details.acr_values;
+  return typeof values === 'string' && /^[a-z0-9 ]+$/.test(values) ? values : 'aal2';
+}
+
 export function sendError(reply: FastifyReply, error: SessiondError): FastifyReply {
   // A challenge answers a bearer request; /refresh takes its token in the body and gets none.
   const bearerRequest = reply.request.headers.authorization !== undefined || error.code === 'token_missing';
-  const challenge = bearerRequest ? challengeFor(error.code, error.message) : undefined;
+  const challenge = bearerRequest ? challengeFor(error.code, error.message, error.details) : undefined;
   if (challenge) reply.header('www-authenticate', challenge);
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply.code(error.status).send({ ...error.details, error: error.code, message: error.message });

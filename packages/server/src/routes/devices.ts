@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { authenticateRequest, requestContext } from '../http/authenticate.js';
 import { parseInput } from '../http/parse.js';
 import { deviceView } from '../http/views.js';
-import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
 import { DeviceId } from './auth.js';
 
 const DeviceParams = z.strictObject({ id: DeviceId });
@@ -26,7 +25,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/api/auth/devices/:id/trust', async (request) => {
     const auth = await authenticateRequest(app.sessiond, request);
-    requireNoPendingStepUp(auth);
+    await app.sessiond.stepUpPolicy.requireNoPendingStepUp(auth);
     const { id } = parseInput(DeviceParams, request.params, 'path');
     const body = parseInput(TrustBody, request.body);
     const device = await devices.setTrust(auth.session.userId, id, body.trusted ?? true, {
@@ -38,7 +37,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete('/api/auth/devices/:id', async (request) => {
     const auth = await authenticateRequest(app.sessiond, request);
-    requireNoPendingStepUp(auth);
+    await app.sessiond.stepUpPolicy.requireNoPendingStepUp(auth);
     const { id } = parseInput(DeviceParams, request.params, 'path');
     await sessions.forgetDevice(auth, id, requestContext(request));
     return { forgotten: true };

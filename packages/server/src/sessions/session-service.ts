@@ -6,6 +6,7 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
 import type { DeviceService } from '../devices/device-service.js';
 import { SessiondError } from '../errors.js';
+import { type FactorProof, type FactorVerifier, factorOf } from '../factors/factor-verifier.js';
 import type { RequestContext } from '../http/request-context.js';
 import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
 import { uuidv7 } from '../lib/ids.js';
@@ -16,9 +17,10 @@ import type { AccessTokenIssuer, IssuedAccessToken } from '../tokens/access-toke
 import { afterStepUp } from './authentication-methods.js';
 import type { Authenticated } from './authenticator.js';
 import { eventSubject, systemLogEntry } from './event-subject.js';
+import type { PendingSignIns } from './pending-sign-ins.js';
 import { endedSessionError, type SessionEnding } from './session-ending.js';
 import type { SessionPolicy } from './session-policy.js';
-import { requireNoPendingStepUp } from './step-up-guard.js';
+import type { StepUpPolicy } from './step-up-policy.js';
 
 /** How the user of a new session authenticated, as its opener established it. */
 export interface SessionAuthentication {
@@ -39,6 +41,12 @@ export interface StartSessionInput {
   clientId?: string;
   /** Custom claims, already checked against SESSIOND_CUSTOM_CLAIMS. */
   claims?: Readonly<Record<string, unknown>>;
+  /**
+   * The risk verdict the caller already reached for this sign-in, not weighed again. With
+   * `secondFactorPassed`, the second factor it demanded passed: the session opens unflagged
+   * (decision 026).
+   */
+  assessed?: { verdict: RiskVerdict; secondFactorPassed: boolean };
 }
 
 /** What sign-in, refresh and step-up hand back to the client. */
@@ -65,6 +73,12 @@ export interface SessionServiceDeps {
   totp: TOTPFactor;
   /** How far back the risk engine looks at the user's history. */
   riskWindowMs: number;
+  /** Checks a step-up's proof, whatever the factor. */
+  factors: FactorVerifier;
+  /** Which factors satisfy a step-up (decision 024). */
+  stepUpPolicy: StepUpPolicy;
+  /** Suspicious password sign-ins wait here for their second factor (decision 026). */
+  pendingSignIns: PendingSignIns;
   log: Pick<FastifyBaseLogger, 'info'>;
 }
 
@@ -90,6 +104,16 @@ export class SessionService {
       onTrustedDevice: (user) => devices.holdsTrustedDevice(user.id, input.device),
     });
     if (!check.ok) return this.#rejectSignIn(check.user, context);
+    // Judged before anything is written: a sign-in that must wait for its second factor opens
+    // no session and records no device.
+    const verdict = await this.#assessSignIn(
+      check.user,
+      await devices.peek(check.user.id, input.device),
+      context,
+    );
+    if (verdict.suspicious && !check.secondFactor) {
+      await this.deps.pendingSignIns.demand(check.user, { clientId, verdict }, context);
+    }
     return this.startSession(
       check.user,
       {
@@ -104,6 +128,8 @@ export class SessionService {
               detail: { second_factor: 'totp' },
             }
           : { acr: 'aal1', amr: ['pwd'] },
+        // A TOTP code with the password is the second factor a suspicious sign-in would be asked for.
+        assessed: { verdict, secondFactorPassed: check.secondFactor !== undefined },
       },
       context,
     );
@@ -128,16 +154,11 @@ export class SessionService {
     const recognised = await devices.recognise(user.id, input.device, context);
     const { device, isNew } = recognised;
     const now = clock.now();
-    const verdict = this.deps.risk.assessSignIn({
-      device: { isNew, trusted: device.trusted },
-      ip: context.ip,
-      history: await store.riskHistory({
-        userId: user.id,
-        ip: context.ip,
-        since: now - this.deps.riskWindowMs,
-        now,
-      }),
-    });
+    const verdict =
+      input.assessed?.verdict ??
+      (await this.#assessSignIn(user, { isNew, trusted: device.trusted }, context));
+    const cleared = input.assessed?.secondFactorPassed === true;
+    const risk = !verdict.suspicious ? 'allowed' : cleared ? 'second_factor_passed' : 'step_up_required';
     const idleTimeoutMs = policy.idleTimeoutMs(device);
     const session: SessionRecord = {
       id: uuidv7(now),
@@ -155,8 +176,9 @@ export class SessionService {
       expiresAt: now + policy.lifetimeMs,
       endedAt: null,
       endReason: null,
-      // A suspicious sign-in still signs in, but must step up before anything sensitive.
-      stepUpRequired: verdict.suspicious,
+      // A suspicious sign-in still signs in, but must step up before anything sensitive (unless
+      // it already passed the second factor it was asked for).
+      stepUpRequired: risk === 'step_up_required',
       refreshCount: 0,
       reauthAt: authentication.reauthFactor ? now : null,
       reauthFactor: authentication.reauthFactor ?? null,
@@ -173,7 +195,7 @@ export class SessionService {
     };
     const logs: NewLogEntry[] = [{ ...logBase, action: 'login', detail: loginDetail }];
     if (isNew) logs.push({ ...logBase, action: 'new_device_login' });
-    if (verdict.suspicious)
+    if (risk === 'step_up_required')
       logs.push({ ...logBase, action: 'step_up_required', detail: { reason: 'risk', risk: verdict } });
     await store.createSession({
       session,
@@ -186,9 +208,9 @@ export class SessionService {
       logs,
     });
     const subject = eventSubject(session, now);
-    bus.publish('session.created', { ...subject, client_id: clientId, new_device: isNew });
+    bus.publish('session.created', { ...subject, client_id: clientId, new_device: isNew, risk });
     if (isNew) bus.publish('device.new', { ...subject, ip: context.ip, user_agent: context.userAgent });
-    if (verdict.suspicious) bus.publish('session.step_up_required', { ...subject, reason: 'risk' });
+    if (risk === 'step_up_required') bus.publish('session.step_up_required', { ...subject, reason: 'risk' });
     this.#logVerdict(session, 'sign-in', verdict);
     return {
       access: await this.deps.issuer.issue(session),
@@ -201,6 +223,54 @@ export class SessionService {
         ...(recognised.secret !== undefined ? { secret: recognised.secret } : {}),
       },
     };
+  }
+
+  /**
+   * Finishes a password sign-in that had to wait for its second factor (decision 026): the factor
+   * passes once, and the session opens as if the password and that factor had come together.
+   */
+  async completeSignIn(
+    input: { pendingToken: string; proof: FactorProof; device?: DeviceInput },
+    context: RequestContext,
+  ): Promise<TokenGrant> {
+    const { user, pending, factor } = await this.deps.pendingSignIns.complete(
+      input.pendingToken,
+      input.proof,
+      context,
+    );
+    return this.startSession(
+      user,
+      {
+        clientId: pending.clientId,
+        ...(input.device !== undefined ? { device: input.device } : {}),
+        authentication: {
+          ...afterStepUp({ acr: 'aal1', amr: ['pwd'] }, factor),
+          reauthFactor: factor,
+          detail: { second_factor: factor },
+        },
+        assessed: { verdict: pending.verdict, secondFactorPassed: true },
+      },
+      context,
+    );
+  }
+
+  /** Weighs a sign-in with valid credentials against the user's recent history. */
+  async #assessSignIn(
+    user: UserRecord,
+    device: { isNew: boolean; trusted: boolean },
+    context: RequestContext,
+  ): Promise<RiskVerdict> {
+    const now = this.deps.clock.now();
+    return this.deps.risk.assessSignIn({
+      device,
+      ip: context.ip,
+      history: await this.deps.store.riskHistory({
+        userId: user.id,
+        ip: context.ip,
+        since: now - this.deps.riskWindowMs,
+        now,
+      }),
+    });
   }
 
   /**
@@ -256,51 +326,50 @@ export class SessionService {
   }
 
   /**
-   * Re-authentication with the password or a TOTP code: the session moves to aal2 with a fresh
-   * `auth_time`, its step-up flag clears, and it gets fresh tokens.
+   * Re-authentication with a factor the step-up policy accepts for this session (decision 024):
+   * passkey or TOTP move it to aal2, an email code or the password keep its acr; either way
+   * `auth_time` is fresh, the factor joins `amr`, the step-up flag clears and the tokens are new.
+   * The session's state (cart, follows) is the user's and is not touched.
    */
-  async stepUp(
-    auth: Authenticated,
-    proof: { password: string } | { totp: string },
-    context: RequestContext,
-  ): Promise<TokenGrant> {
-    const { store, clock, accounts, bus } = this.deps;
+  async stepUp(auth: Authenticated, proof: FactorProof, context: RequestContext): Promise<TokenGrant> {
+    const { store, clock, bus } = this.deps;
     const user = await store.findUserById(auth.session.userId);
     if (!user) throw endedSessionError(auth.session, clock.now());
-    const onTrustedDevice = async (): Promise<boolean> =>
-      (await store.findDevice(user.id, auth.session.deviceId))?.trusted === true;
-    const factor: StepUpFactor = 'password' in proof ? 'password' : 'totp';
-    const ok =
-      'password' in proof
-        ? await accounts.confirmPassword(user, { password: proof.password, ip: context.ip, onTrustedDevice })
-        : await accounts.checkUnderThrottle(user, { ip: context.ip, onTrustedDevice }, () =>
-            this.deps.totp.accepts(user, proof.totp),
-          );
-    const now = clock.now();
-    const logBase = this.#logBase(auth.session, context, now);
-    if (!ok) {
+    const factor = factorOf(proof);
+    const logBase = this.#logBase(auth.session, context, clock.now());
+    const refuse = async (error: SessiondError): Promise<never> => {
       await store.appendLog({
         ...logBase,
         action: 'step_up',
         success: false,
-        error: 'invalid_credentials',
+        error: error.code,
         detail: { factor },
       });
-      throw new SessiondError(
-        'invalid_credentials',
-        'password' in proof ? 'password is wrong' : 'the code is wrong or was used already',
-      );
-    }
+      throw error;
+    };
+    // Refused before the proof is looked at: a password that cannot count is not checked either.
+    await this.deps.stepUpPolicy.requireAccepted(auth.session, user, factor).catch(refuse);
+    const onTrustedDevice = async (): Promise<boolean> =>
+      (await store.findDevice(user.id, auth.session.deviceId))?.trusted === true;
+    const ok = await this.deps.factors.verify(
+      user,
+      proof,
+      { sessionId: auth.session.id },
+      { ...context, onTrustedDevice },
+    );
+    if (!ok) await refuse(wrongProof(factor));
+    const now = clock.now();
     const successor = this.#mintSuccessor();
+    const methods = afterStepUp(auth.session, factor);
     const session = await store.recordStepUp(auth.session.id, {
-      ...afterStepUp(auth.session, factor),
+      ...methods,
       factor,
       now,
       successor: successor.stored,
-      log: { ...logBase, action: 'step_up', detail: { factor } },
+      log: { ...logBase, createdAt: now, action: 'step_up', detail: { factor, acr: methods.acr } },
     });
     if (!session) throw endedSessionError(auth.session, now);
-    bus.publish('session.step_up', eventSubject(session, now));
+    bus.publish('session.step_up', { ...eventSubject(session, now), factor, acr: session.acr });
     return this.#grant(session, successor.token);
   }
 
@@ -323,7 +392,7 @@ export class SessionService {
       throw new SessiondError('session_not_found', 'no such session for this user');
     }
     // Ending another session is as sensitive as ending them all: one by one must not sidestep it.
-    if (session.id !== auth.session.id) requireNoPendingStepUp(auth);
+    if (session.id !== auth.session.id) await this.deps.stepUpPolicy.requireNoPendingStepUp(auth);
     return this.deps.ending.revoke(session, { reason: 'revoked', actor: 'user', context });
   }
 
@@ -486,4 +555,18 @@ export class SessionService {
 
 function invalidRefreshToken(): SessiondError {
   return new SessiondError('refresh_token_invalid', 'refresh token is not valid');
+}
+
+/** A proof that did not verify. Wrong codes stay `invalid_credentials`, as at sign-in. */
+function wrongProof(factor: StepUpFactor): SessiondError {
+  switch (factor) {
+    case 'password':
+      return new SessiondError('invalid_credentials', 'password is wrong');
+    case 'totp':
+      return new SessiondError('invalid_credentials', 'the code is wrong or was used already');
+    case 'email_code':
+      return new SessiondError('invalid_credentials', 'the code is wrong, expired, or was used already');
+    case 'passkey':
+      return new SessiondError('passkey_invalid', 'the passkey assertion did not verify');
+  }
 }
