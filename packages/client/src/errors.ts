@@ -36,6 +36,8 @@ export class SecondFactorRequiredError extends SessionClientError {
     readonly factors: readonly SecondFactor[],
     readonly expiresInMs: number,
     message: string,
+    /** Set when the server already mailed the code (the user's only second factor is their inbox). */
+    readonly emailCode?: { sentTo: string; expiresInMs: number },
   ) {
     super('auth', 'second_factor_required', message);
   }

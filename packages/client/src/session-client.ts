@@ -188,7 +188,7 @@ class Client implements SessionClient {
   readonly #gate: UnlockGate | undefined;
   #webAuthn: WebAuthnAdapter | undefined;
   /** The sign-in waiting for its second factor: the token never leaves the client. */
-  #pending: { token: string; expiresAt: number } | undefined;
+  #pending: { token: string; expiresAt: number; device: SignInInput['device'] } | undefined;
   #unlocking: Promise<UnlockResult> | undefined;
   readonly passkeys: PasskeyManager;
 
@@ -234,7 +234,7 @@ class Client implements SessionClient {
         },
       });
     } catch (error) {
-      throw this.#secondFactorRequired(error);
+      throw this.#secondFactorRequired(error, input.device);
     }
     return this.#signedIn(grant);
   }
@@ -256,7 +256,8 @@ class Client implements SessionClient {
 
   async completeSignIn(input: SecondFactorInput): Promise<SessionState> {
     await this.ready;
-    const pendingToken = this.#pendingToken();
+    const pending = this.#pendingSignIn();
+    const pendingToken = pending.token;
     let body: Record<string, unknown>;
     if ('passkey' in input) {
       const { ceremonyId, response } = await assertPasskey(
@@ -271,6 +272,7 @@ class Client implements SessionClient {
     } else {
       body = { pending_token: pendingToken, email_code: input.emailCode };
     }
+    body.device = await this.#deviceInput(pending.device);
     let grant: TokenResponse;
     try {
       grant = await this.#call<TokenResponse>('/api/auth/session/verify', { method: 'POST', body });
@@ -285,7 +287,7 @@ class Client implements SessionClient {
   async sendSignInEmailCode(): Promise<EmailCodeSent> {
     const answer = await this.#call<{ sent_to: string; expires_in: number }>(
       '/api/auth/session/verify/email-code',
-      { method: 'POST', body: { pending_token: this.#pendingToken() } },
+      { method: 'POST', body: { pending_token: this.#pendingSignIn().token } },
     );
     return emailCodeSent(answer);
   }
@@ -878,17 +880,26 @@ class Client implements SessionClient {
   }
 
   /** A `second_factor_required` answer becomes the typed error; its pending token stays here. */
-  #secondFactorRequired(error: unknown): unknown {
+  #secondFactorRequired(error: unknown, device: SignInInput['device']): unknown {
     if (!(error instanceof SessionClientError) || error.code !== 'second_factor_required') return error;
-    const { pending_token: token, factors, expires_in: expiresIn } = error.details ?? {};
+    const { pending_token: token, factors, expires_in: expiresIn, email_code: mailed } = error.details ?? {};
     if (typeof token !== 'string') return error;
     const expiresInMs = (typeof expiresIn === 'number' ? expiresIn : 0) * 1000;
-    this.#pending = { token, expiresAt: this.#platform.now() + expiresInMs };
+    // The device is judged, and recorded, only when the second factor passes: it is sent again then.
+    this.#pending = { token, expiresAt: this.#platform.now() + expiresInMs, device };
     const known = Array.isArray(factors) ? factors.filter(isSecondFactor) : [];
-    return new SecondFactorRequiredError(known, expiresInMs, error.message);
+    const sent = mailed as { sent_to?: unknown; expires_in?: unknown } | undefined;
+    return new SecondFactorRequiredError(
+      known,
+      expiresInMs,
+      error.message,
+      typeof sent?.sent_to === 'string' && typeof sent.expires_in === 'number'
+        ? emailCodeSent({ sent_to: sent.sent_to, expires_in: sent.expires_in })
+        : undefined,
+    );
   }
 
-  #pendingToken(): string {
+  #pendingSignIn(): { token: string; device: SignInInput['device'] } {
     const pending = this.#pending;
     if (!pending || pending.expiresAt <= this.#platform.now()) {
       this.#pending = undefined;
@@ -898,7 +909,7 @@ class Client implements SessionClient {
         'no sign-in is waiting for a second factor: sign in again',
       );
     }
-    return pending.token;
+    return pending;
   }
 
   async #send(input: string | URL | Request, init: RequestInit): Promise<Response> {

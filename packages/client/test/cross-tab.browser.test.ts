@@ -190,6 +190,8 @@ describe('cross-tab coordination in Chromium', () => {
     });
     expect(refused).toBe(401);
     await waitForStatus(tabs[1]!, 'step_up_required');
+    // The password alone steps up only once it was typed long enough ago (decision 024).
+    server.clock.advance(301_000);
     await tabs[1]!.evaluate(
       (password) =>
         (window as unknown as { client: { stepUp(p: string): Promise<void> } }).client.stepUp(password),

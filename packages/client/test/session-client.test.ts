@@ -204,8 +204,11 @@ describe('@sessiond/client against a real server (bearer)', () => {
     });
     expect(refused.status).toBe(401);
     expect(c.state.get().status).toBe('step_up_required');
+    // The password alone steps up only once it was typed long enough ago (decision 024).
+    server.clock.advance(301_000);
     await c.stepUp(PASSWORD);
-    expect(c.state.get()).toMatchObject({ status: 'authenticated', session: { acr: 'aal2' } });
+    // A password re-authenticates but adds no assurance level (NIST SP 800-63B): acr stays.
+    expect(c.state.get()).toMatchObject({ status: 'authenticated', session: { acr: 'aal1' } });
     c.close();
   });
 });
