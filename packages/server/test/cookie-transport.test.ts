@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import type { SessionStore } from '../src/store/session-store.js';
 import { type APIResponse, PASSWORD, request, signUpAndIn, uniqueEmail } from './helpers/api.js';
 import { CookieJar, type SetCookie, setCookies } from './helpers/cookies.js';
+import { letPasswordCountAgain } from './helpers/step-up.js';
 import { TestClock } from './helpers/test-clock.js';
 import { startTestServer, TEST_SECRET, type TestServer } from './helpers/test-server.js';
 
@@ -335,6 +336,9 @@ describe('cookie transport (plain http issuer)', () => {
     const browser = new Browser(server.url);
     await browser.signUpAndIn();
     const before = browser.jar.get('sessiond_rt');
+    const issuedBefore = (await browser.call('GET', '/api/auth/session/status')).body.token;
+    // The password counts again once the sign-in is old enough (decision 024).
+    letPasswordCountAgain(server);
     const refused = await browser.call('POST', '/api/auth/session/step-up', {
       body: { password: PASSWORD },
       headers: COOKIE_MODE,
@@ -346,11 +350,12 @@ describe('cookie transport (plain http issuer)', () => {
     });
     expect(stepUp.status).toBe(200);
     expect(stepUp.body).not.toHaveProperty('access_token');
-    expect(stepUp.body).toMatchObject({ session: { acr: 'aal2' } });
+    expect(stepUp.body).toMatchObject({ session: { acr: 'aal1' } });
     expect(browser.jar.get('sessiond_rt')).not.toBe(before);
-    expect((await browser.call('GET', '/api/auth/session/status')).body).toMatchObject({
-      session: { acr: 'aal2' },
-    });
+    const after = (await browser.call('GET', '/api/auth/session/status')).body;
+    expect(after).toMatchObject({ session: { acr: 'aal1' } });
+    // The cookies carry the step-up's fresh access token.
+    expect(after.token).not.toEqual(issuedBefore);
   });
 
   it('revoke-all by cookie clears the cookies, but not with keep_current', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, refresh, request, signIn, signUpAndIn } from './helpers/api.js';
-import { demandStepUp } from './helpers/step-up.js';
+import { demandStepUp, letPasswordCountAgain } from './helpers/step-up.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 let server: TestServer;
@@ -147,6 +147,7 @@ describe('step-up', () => {
 
   it('a wrong password does not step up', async () => {
     const grant = await flagged();
+    letPasswordCountAgain(server);
     const attempt = await request(server.url, 'POST', '/api/auth/session/step-up', {
       token: grant.access_token,
       body: { password: 'wrong password!!' },
@@ -160,8 +161,9 @@ describe('step-up', () => {
     expect(totp.body).toMatchObject({ error: 'totp_not_enrolled' });
   });
 
-  it('the password gives fresh aal2 tokens, clears the flag, and the old refresh token joins the grace rules', async () => {
+  it('the password (once the sign-in is old enough) gives fresh tokens, clears the flag, and the old refresh token joins the grace rules', async () => {
     const grant = await flagged();
+    letPasswordCountAgain(server);
     const stepped = await request<{ access_token: string; refresh_token: string; session: { acr: string } }>(
       server.url,
       'POST',
@@ -169,9 +171,10 @@ describe('step-up', () => {
       { token: grant.access_token, body: { password: PASSWORD } },
     );
     expect(stepped.status).toBe(200);
-    expect(stepped.body.session.acr).toBe('aal2');
+    // The password again re-authenticates but adds no factor: acr stays (decision 024).
+    expect(stepped.body.session.acr).toBe('aal1');
     const claims = JSON.parse(Buffer.from(stepped.body.access_token.split('.')[1]!, 'base64url').toString());
-    expect(claims.acr).toBe('aal2');
+    expect(claims.acr).toBe('aal1');
     const revokeAll = await request(server.url, 'POST', '/api/auth/session/revoke-all', {
       token: stepped.body.access_token,
       body: { keep_current: true },

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import { TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, request, uniqueEmail } from './helpers/api.js';
+import { letPasswordCountAgain } from './helpers/step-up.js';
 import { openSync } from './helpers/sync-socket.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -98,13 +99,25 @@ describe('risk: each signal drives the verdict it should', () => {
       body: { client_op_id: 'keep', op: 'increment', path: ['items', 'a', 'qty'], value: 1 },
     });
     expect(op.status).toBe(200);
-    // Step-up with the password clears it, at aal2 with a fresh auth_time.
+    // The password just typed proves nothing new (decision 024): refused, saying what would do.
+    const atOnce = await request(server.url, 'POST', '/api/auth/session/step-up', {
+      token: grant.access_token,
+      body: { password: PASSWORD },
+    });
+    expect(atOnce.status).toBe(401);
+    expect(atOnce.body).toMatchObject({ error: 'factor_not_accepted', factors: [] });
+    // This user has no second factor and there is no mail: once the sign-in is old enough, the
+    // password clears it, with a fresh auth_time (and no second factor, so acr stays aal1).
+    letPasswordCountAgain(server);
     const stepped = await request<TokenResponse>(server.url, 'POST', '/api/auth/session/step-up', {
       token: grant.access_token,
       body: { password: PASSWORD },
     });
     expect(stepped.status).toBe(200);
-    expect(decodeJwt(stepped.body.access_token)).toMatchObject({ acr: 'aal2' });
+    expect(decodeJwt(stepped.body.access_token)).toMatchObject({
+      acr: 'aal1',
+      auth_time: Math.floor(server.clock.now() / 1000),
+    });
     expect(await flagged({ ...grant, access_token: stepped.body.access_token })).toBe(false);
   });
 
@@ -260,7 +273,9 @@ describe('TOTP: enrolment and step-up', () => {
       body: { totp: '123456' },
     });
     expect(notYet.body).toMatchObject({ error: 'totp_not_enrolled' });
-    // Enrolment needs a fresh re-authentication (decision 016): here, the password.
+    // Enrolment needs a fresh re-authentication (decision 016): here, the password, which
+    // counts once the sign-in is old enough (decision 024).
+    letPasswordCountAgain(server);
     const reauthenticated = await request<TokenResponse>(server.url, 'POST', '/api/auth/session/step-up', {
       token: grant.access_token,
       body: { password: PASSWORD },

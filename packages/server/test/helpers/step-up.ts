@@ -8,3 +8,12 @@ export async function demandStepUp(server: TestServer, sessionId: string, reason
     throw new Error(`session ${sessionId} has ended`);
   }
 }
+
+/**
+ * Moves the server's clock past SESSIOND_STEP_UP_PASSWORD_MIN_AGE_SECONDS: a session signed in
+ * with the password may then step up with it again (decision 024; right after signing in, it
+ * may not).
+ */
+export function letPasswordCountAgain(server: TestServer): void {
+  server.clock.advance(server.app.sessiond.config.stepUpPasswordMinAgeSeconds * 1000);
+}

@@ -666,6 +666,8 @@ export function describeSessionStoreConformance(
 
         await store.recordStepUp(session.id, {
           acr: 'aal2',
+          factor: 'totp',
+          amr: ['pwd', 'otp', 'mfa'],
           now: T0 + 2001,
           successor: successor(),
           log: log('step_up', session),
@@ -767,11 +769,25 @@ export function describeSessionStoreConformance(
         const next = successor();
         const raised = await store.recordStepUp(session.id, {
           acr: 'aal2',
+          factor: 'totp',
+          amr: ['pwd', 'otp', 'mfa'],
           now: T0 + 5,
           successor: next,
           log: log('step_up', session),
         });
-        expect(raised).toMatchObject({ acr: 'aal2', authTime: T0 + 5, stepUpRequired: false });
+        // The factor and the session's methods after it are kept (decision 024).
+        expect(raised).toMatchObject({
+          acr: 'aal2',
+          amr: ['pwd', 'otp', 'mfa'],
+          reauthFactor: 'totp',
+          reauthAt: T0 + 5,
+          authTime: T0 + 5,
+          stepUpRequired: false,
+        });
+        expect(await store.findSession(session.id)).toMatchObject({
+          amr: ['pwd', 'otp', 'mfa'],
+          reauthFactor: 'totp',
+        });
         expect((await store.findRefreshToken(tokenHash))?.status).toBe('rotated');
         expect((await store.findRefreshToken(next.tokenHash))?.status).toBe('active');
         expect(await rotate(tokenHash, T0 + 6)).toMatchObject({
