@@ -63,6 +63,7 @@ export type {
   DeviceSummary,
   LogEntry,
   LogPage,
+  Passkey,
   SessionStatus,
   SessionSummary,
   TokenResponse,

@@ -37,6 +37,21 @@ export interface Device {
   last_ip: string | null;
 }
 
+/** A registered passkey (WebAuthn credential) as `GET /api/auth/passkeys` lists it. */
+export interface Passkey {
+  /** The credential id, base64url. */
+  id: string;
+  name: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  /** The authenticator says the credential is backed up (synced to other devices). */
+  backed_up: boolean;
+  /** `singleDevice` or `multiDevice` (a synced passkey). */
+  device_type: string;
+  /** Transport hints the browser reported at registration (`internal`, `hybrid`, `usb`, ...). */
+  transports: string[];
+}
+
 export interface SessionSummary {
   id: string;
   user_id: string;

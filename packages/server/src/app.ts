@@ -22,6 +22,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { opsRoutes } from './routes/ops.js';
+import { passkeyRoutes } from './routes/passkeys.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { stateRoutes } from './routes/state.js';
@@ -165,6 +166,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(authRoutes);
   await app.register(oidcRoutes);
   await app.register(sessionRoutes);
+  await app.register(passkeyRoutes);
   await app.register(deviceRoutes);
   await app.register(oauthRoutes);
   await app.register(revocationRoutes);

@@ -3,6 +3,7 @@ import { adminKeyHash, isAdminKeyForm } from './admin/admin-key.js';
 import { type TestFault, testFaultSpec } from './lib/test-fault.js';
 import { type BasicClient, basicClient } from './oauth/resource-server-auth.js';
 import { type OIDCProviderConfig, oidcProviderList, oidcRedirectList } from './oidc/oidc-config.js';
+import { type WebAuthnConfig, webAuthnConfigFrom } from './passkeys/webauthn-config.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 import { type CustomClaimsPolicy, claimNameProblem } from './sessions/custom-claims.js';
@@ -265,6 +266,22 @@ const EnvSchema = z.object({
    * app's private-use scheme (`com.example.app:/oauth`). Unset: sessiond's own origin only.
    */
   SESSIOND_OIDC_REDIRECTS: oidcRedirectList.optional(),
+  // --- Passkeys (issue 14; decision 025) ---
+  /**
+   * The WebAuthn relying-party id: a domain name the origins are on (their host, or a registrable
+   * suffix of it). Default: the issuer's hostname. Changing it orphans every registered passkey.
+   */
+  SESSIOND_WEBAUTHN_RP_ID: z
+    .string()
+    .regex(
+      /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+      'must be a domain name (no scheme, port or path)',
+    )
+    .optional(),
+  /** The relying-party name authenticators show. */
+  SESSIOND_WEBAUTHN_RP_NAME: z.string().min(1).max(100).optional(),
+  /** Comma-separated origins passkey ceremonies may come from, matched exactly. Default: the issuer's origin. */
+  SESSIOND_WEBAUTHN_ORIGINS: originList.optional(),
   /** TEST ONLY (the chaos suite): faults injected into this process; never set it in production. */
   SESSIOND_TEST_FAULT: testFaultSpec.optional(),
 });
@@ -328,6 +345,8 @@ export interface Config {
   readonly oidcProviders: readonly OIDCProviderConfig[];
   /** SESSIOND_OIDC_REDIRECTS, normalised; empty: sessiond's own origin only. */
   readonly oidcRedirects: readonly string[];
+  /** The WebAuthn relying party (SESSIOND_WEBAUTHN_*), defaults from the issuer. */
+  readonly webauthn: WebAuthnConfig;
   /** TEST ONLY: SESSIOND_TEST_FAULT, undefined unless the chaos suite set it. */
   readonly testFault: TestFault | undefined;
 }
@@ -396,6 +415,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'invalid configuration:\n  SESSIOND_WEBHOOK_RETRY_MAX_SECONDS: must not be shorter than SESSIOND_WEBHOOK_RETRY_BASE_SECONDS',
     );
   }
+  const issuer = (e.SESSIOND_ISSUER ?? `http://${e.SESSIOND_HOST}:${e.SESSIOND_PORT}`).replace(/\/$/, '');
+  let webauthn: WebAuthnConfig;
+  try {
+    webauthn = webAuthnConfigFrom({
+      issuer,
+      rpID: e.SESSIOND_WEBAUTHN_RP_ID,
+      rpName: e.SESSIOND_WEBAUTHN_RP_NAME,
+      origins: e.SESSIOND_WEBAUTHN_ORIGINS,
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `invalid configuration:\n  SESSIOND_WEBAUTHN_RP_ID / SESSIOND_WEBAUTHN_ORIGINS: ${(error as Error).message}`,
+    );
+  }
   const config: Config = {
     host: e.SESSIOND_HOST,
     port: e.SESSIOND_PORT,
@@ -405,7 +438,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisURL: e.SESSIOND_REDIS_URL,
     shutdownGraceSeconds: e.SESSIOND_SHUTDOWN_GRACE_SECONDS,
     secret: e.SESSIOND_SECRET,
-    issuer: (e.SESSIOND_ISSUER ?? `http://${e.SESSIOND_HOST}:${e.SESSIOND_PORT}`).replace(/\/$/, ''),
+    issuer,
     audience: e.SESSIOND_AUDIENCE,
     accessTokenTTLSeconds: e.SESSIOND_ACCESS_TOKEN_TTL_MINUTES * 60,
     sessionLifetimeSeconds: e.SESSIOND_REFRESH_TOKEN_TTL_DAYS * 86_400,
@@ -452,6 +485,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
     oidcProviders: e.SESSIOND_OIDC_PROVIDERS ?? Object.freeze([]),
     oidcRedirects: e.SESSIOND_OIDC_REDIRECTS ?? Object.freeze([]),
+    webauthn,
     testFault: e.SESSIOND_TEST_FAULT,
     risk: {
       weights: { ...DEFAULT_RISK_WEIGHTS, ...e.SESSIOND_RISK_WEIGHTS },

@@ -14,7 +14,6 @@ import { CeremonyStore } from './ceremonies/ceremony-store.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DeviceService } from './devices/device-service.js';
-import { SessiondError } from './errors.js';
 import { EmailCodes } from './factors/email-codes.js';
 import { FactorVerifier } from './factors/factor-verifier.js';
 import { CookieTransport } from './http/cookie-transport.js';
@@ -27,6 +26,9 @@ import { LoginStateCookie } from './oidc/login-state.js';
 import { OIDCSignIn } from './oidc/oidc-sign-in.js';
 import { RedirectAllowList } from './oidc/redirect-allow-list.js';
 import { UpstreamProviders } from './oidc/upstream-providers.js';
+import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
+import { PasskeyService } from './passkeys/passkey-service.js';
+import { PasskeyStore } from './passkeys/passkey-store.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
@@ -35,7 +37,7 @@ import { Authenticator } from './sessions/authenticator.js';
 import { PendingSignIns } from './sessions/pending-sign-ins.js';
 import { SessionEnding } from './sessions/session-ending.js';
 import { sessionPolicyFrom } from './sessions/session-policy.js';
-import { SessionService } from './sessions/session-service.js';
+import { SessionService, type TokenGrant } from './sessions/session-service.js';
 import { SessionSweeper } from './sessions/session-sweeper.js';
 import { StepUpPolicy } from './sessions/step-up-policy.js';
 import type { SessionStore } from './store/session-store.js';
@@ -93,11 +95,23 @@ export async function createServices(input: {
   const devices = new DeviceService(store, clock, bus, policy);
   const ending = new SessionEnding(store, clock, bus, config.accessTokenTTLSeconds * 1000);
   const ceremonies = new CeremonyStore(database);
-  // Until slice A's PasskeyService lands: nobody has passkeys (A replaces this adapter).
-  const unavailable = async (..._args: unknown[]): Promise<never> => {
-    throw new SessiondError('factor_unavailable', 'this factor is not available');
-  };
-  const passkeys = { hasPasskeys: async () => false, verify: async () => false, startAssertion: unavailable };
+  // Passkeys (decision 025). SessionService is late-bound: its step-up checks need passkeys first.
+  const passkeys: PasskeyService = new PasskeyService({
+    passkeys: new PasskeyStore(database),
+    ceremonies: new PasskeyCeremonies(ceremonies, clock),
+    store,
+    sessions: {
+      startSession: (user, start, context): Promise<TokenGrant> =>
+        sessions.startSession(user, start, context),
+      requireStepUp: (session, reason, detail): Promise<boolean> =>
+        sessions.requireStepUp(session, reason, detail),
+    },
+    clock,
+    bus,
+    webauthn: config.webauthn,
+    reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
+    log: input.log,
+  });
   // Email one-time codes (decision 024); without SESSIOND_SMTP_URL there is no mailer and no codes.
   const mailer = mailerFrom(config);
   const emailCodes = new EmailCodes({ ceremonies, mailer, counters, clock, masterSecret });
@@ -228,6 +242,7 @@ export async function createServices(input: {
     authenticator,
     sessions,
     totp,
+    passkeys,
     ceremonies,
     factorVerifier,
     pendingSignIns,
@@ -239,6 +254,7 @@ export async function createServices(input: {
       clock,
       bus,
       totp,
+      passkeys,
       reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
     }),
     sweeper,

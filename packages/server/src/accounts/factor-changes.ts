@@ -22,6 +22,8 @@ export class FactorChanges {
       clock: Clock;
       bus: EventBus;
       totp: TOTPFactor;
+      /** Whether the user has a passkey: then the re-authentication must be a strong one too. */
+      passkeys: { hasPasskeys(userId: string): Promise<boolean> };
       reauthMaxAgeMs: number;
     },
   ) {}
@@ -58,6 +60,7 @@ export class FactorChanges {
     requireRecentReauthentication(auth.session, user, {
       now: this.deps.clock.now(),
       maxAgeMs: this.deps.reauthMaxAgeMs,
+      hasPasskeys: await this.deps.passkeys.hasPasskeys(user.id),
     });
     return user;
   }

@@ -2,10 +2,12 @@ import type {
   ActiveSession,
   Device,
   LogEntry,
+  Passkey,
   SessionStatus,
   SessionSummary,
   TokenResponse,
 } from '@sessiond/protocol';
+import type { PasskeyRecord } from '../passkeys/passkey-store.js';
 import type { Authenticated } from '../sessions/authenticator.js';
 import type { TokenGrant } from '../sessions/session-service.js';
 import type { DeviceRecord, LogRecord, SessionRecord } from '../store/records.js';
@@ -108,5 +110,17 @@ export function logView(log: LogRecord): LogEntry {
     actor: log.actor,
     detail: log.detail,
     created_at: iso(log.createdAt),
+  };
+}
+
+export function passkeyView(passkey: PasskeyRecord): Passkey {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    created_at: iso(passkey.createdAt),
+    last_used_at: passkey.lastUsedAt === null ? null : iso(passkey.lastUsedAt),
+    backed_up: passkey.backedUp,
+    device_type: passkey.deviceType,
+    transports: passkey.transports,
   };
 }
