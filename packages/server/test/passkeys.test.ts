@@ -370,6 +370,72 @@ describe('passkey step-up', () => {
   });
 });
 
+describe('passkey as the second factor of a pending sign-in', () => {
+  // Its own server, where a new device alone makes a password sign-in suspicious; the helpers
+  // above use `server`, so it stands in for the suite's server while these tests run.
+  let suiteServer: TestServer;
+  beforeAll(async () => {
+    suiteServer = server;
+    server = await startTestServer({
+      env: { SESSIOND_RISK_WEIGHTS: 'new_device=60', SESSIOND_RISK_FAILED_LOGINS: '1000' },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    server = suiteServer;
+  });
+
+  /** A password sign-in from a device the account has never seen: suspicious, so it waits (decision 026). */
+  async function pendingSignIn(email: string): Promise<string> {
+    const answer = await post<{ pending_token: string; factors: string[] }>(
+      '/api/auth/session/create',
+      undefined,
+      {
+        email,
+        password: PASSWORD,
+      },
+    );
+    expect(answer.status, JSON.stringify(answer.body)).toBe(401);
+    expect(answer.body.error).toBe('second_factor_required');
+    expect(answer.body.factors).toContain('passkey');
+    return answer.body.pending_token;
+  }
+
+  it('completes with an assertion in a ceremony bound to that pending sign-in, and no other', async () => {
+    const { email, authenticator, passkey } = await userWithPasskey();
+    const pendingToken = await pendingSignIn(email);
+    const started = await post<Started<PublicKeyCredentialRequestOptionsJSON>>(
+      '/api/auth/session/verify/passkey-options',
+      undefined,
+      { pending_token: pendingToken },
+    );
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.options.allowCredentials?.map((c) => c.id)).toEqual([passkey.id]);
+
+    // A step-up ceremony of one of the user's sessions does not finish the pending sign-in.
+    const session = await passwordSignIn(email);
+    const stepUp = await post<Started<PublicKeyCredentialRequestOptionsJSON>>(
+      '/api/auth/session/step-up/passkey-options',
+      session.access_token,
+    );
+    const foreign = await post('/api/auth/session/verify', undefined, {
+      pending_token: pendingToken,
+      passkey: authenticator.assert(stepUp.body.options),
+      ceremony_id: stepUp.body.ceremony_id,
+    });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toBe('ceremony_invalid');
+
+    const verified = await post<TokenResponse>('/api/auth/session/verify', undefined, {
+      pending_token: pendingToken,
+      passkey: authenticator.assert(started.body.options),
+      ceremony_id: started.body.ceremony_id,
+    });
+    expect(verified.status, JSON.stringify(verified.body)).toBe(200);
+    expect(verified.body.session.acr).toBe('aal2');
+  });
+});
+
 describe('passkey removal', () => {
   it('needs a recent passkey (or TOTP) re-authentication once the user has a passkey', async () => {
     const { email, authenticator, passkey } = await userWithPasskey();
