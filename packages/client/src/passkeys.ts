@@ -1,3 +1,4 @@
+import type { Passkey } from '@sessiond/protocol';
 import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialCreationOptionsJSON,
@@ -5,16 +6,7 @@ import type {
   WebAuthnAdapter,
 } from './webauthn.js';
 
-/** One of the user's passkeys, as `GET /api/auth/passkeys` lists it (wire names). */
-export interface Passkey {
-  id: string;
-  name: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  backed_up: boolean;
-  device_type: 'singleDevice' | 'multiDevice';
-  transports: string[];
-}
+export type { Passkey };
 
 /** `client.passkeys`: the signed-in user's passkeys. */
 export interface PasskeyManager {

@@ -8,6 +8,8 @@ const STATIC: Record<string, string> = {
   client: join(ROOT, 'packages/client/dist'),
   protocol: join(ROOT, 'packages/protocol/dist'),
   nanostores: join(ROOT, 'node_modules/nanostores'),
+  // The client loads it on the first passkey ceremony (browserWebAuthn).
+  simplewebauthn: join(ROOT, 'node_modules/@simplewebauthn/browser/esm'),
 };
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.map': 'application/json' };
 
@@ -26,7 +28,7 @@ export function serveTestPage(app: FastifyInstance): void {
     // nanostores reads process.env.NODE_ENV, which an app's bundler replaces; this page has none.
     return `<!doctype html><meta charset="utf-8"><title>sessiond client test</title><link rel="icon" href="data:,">
 <script>window.process = { env: { NODE_ENV: 'production' } }; ${hideLocks}</script>
-<script type="importmap">{"imports":{"nanostores":"/test/static/nanostores/index.js","@sessiond/protocol":"/test/static/protocol/index.js"}}</script>
+<script type="importmap">{"imports":{"nanostores":"/test/static/nanostores/index.js","@sessiond/protocol":"/test/static/protocol/index.js","@simplewebauthn/browser":"/test/static/simplewebauthn/index.js"}}</script>
 <script type="module">
   const t0 = performance.now();
   window.states = [];
