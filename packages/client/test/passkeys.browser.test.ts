@@ -111,6 +111,13 @@ const signIn = (page: Page, email: string) =>
     '(c, a) => c.signIn({ email: a, password: "correct horse battery staple" }).then(() => null)',
     email,
   );
+const waitForStatus = (page: Page, wanted: string) =>
+  page.waitForFunction(
+    (s) =>
+      (window as unknown as { client: { state: { get(): { status: string } } } }).client.state.get()
+        .status === s,
+    wanted,
+  );
 const status = (page: Page) => inPage<string>(page, '(c) => c.state.get().status');
 const session = (page: Page) =>
   inPage<{ id: string; acr: string } | null>(page, '(c) => c.state.get().session');
@@ -163,11 +170,16 @@ describe('passkeys in Chromium with the DevTools virtual authenticator', () => {
     expect(Buffer.from(credential!.credentialId, 'base64').toString('base64url')).toBe(passkey.id);
     expect(await inPage(page, '(c) => c.passkeys.list()')).toEqual([passkey]);
 
-    // Signed out, then back in with the passkey alone: discoverable, no email typed.
+    // Signed out, then back in with the passkey alone: discoverable, no email typed. Like any
+    // sign-in, it reaches the other tabs.
     await inPage(page, '(c) => c.signOut()');
     expect(await status(page)).toBe('unauthenticated');
+    const otherTab = await context!.newPage();
+    await goTo(otherTab, APP);
+    expect(await status(otherTab)).toBe('unauthenticated');
     await inPage(page, '(c) => c.signInWithPasskey({ device: { name: "Chromium" } }).then(() => null)');
     expect(await status(page)).toBe('authenticated');
+    await waitForStatus(otherTab, 'authenticated');
     expect(await session(page)).toMatchObject({ acr: 'aal2' });
     expect(await cartOnServer(page)).toEqual(cart);
 
@@ -181,8 +193,10 @@ describe('passkeys in Chromium with the DevTools virtual authenticator', () => {
       ),
     ).toBe(401);
     expect(await status(page)).toBe('step_up_required');
+    await waitForStatus(otherTab, 'step_up_required');
     await inPage(page, '(c) => c.stepUp({ passkey: true })');
     expect(await status(page)).toBe('authenticated');
+    await waitForStatus(otherTab, 'authenticated');
     expect(await session(page)).toMatchObject({ id: sessionId, acr: 'aal2' });
     expect(await cartOnServer(page)).toEqual(cart);
 
