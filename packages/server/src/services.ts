@@ -256,6 +256,7 @@ export async function createServices(input: {
       totp,
       passkeys,
       reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
+      stepUpPolicy,
     }),
     sweeper,
     policy,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, request, signIn, signUpAndIn } from './helpers/api.js';
 import { SMTP_PASSWORD, type SMTPSink, startSMTPSink } from './helpers/smtp-sink.js';
 import { demandStepUp } from './helpers/step-up.js';
-import { startTestServer, type TestServer } from './helpers/test-server.js';
+import { freePort, startTestServer, type TestServer } from './helpers/test-server.js';
 
 const MIN_AGE_S = 300;
 
@@ -198,7 +198,9 @@ describe('step-up policy (decision 024)', () => {
 
   it('steps up to aal2 with TOTP', async () => {
     const grant = await signUpAndIn(server.url);
-    // Enrolling needs a recent re-authentication (decision 016): an email code here.
+    // Enrolling needs a recent re-authentication (decision 016), and the refusal names what does.
+    const notYet = await post<ErrorBody>('/api/auth/totp/enroll', grant.access_token);
+    expect(notYet.body).toMatchObject({ error: 'reauthentication_required', factors: ['email_code'] });
     const reauthenticated = await stepUp(grant.access_token, { email_code: await codeFor(grant) });
     const token = reauthenticated.body.access_token;
     const enrolled = await post<{ secret: string }>('/api/auth/totp/enroll', token);
@@ -217,6 +219,12 @@ describe('step-up policy (decision 024)', () => {
     const session = await server.app.sessiond.store.findSession(grant.session.id);
     expect(session).toMatchObject({ acr: 'aal2', reauthFactor: 'totp' });
     expect(session?.amr).toEqual(['pwd', 'otp', 'mfa']);
+
+    // With TOTP enabled only a strong factor changes factors: the refusal names TOTP alone.
+    const other = { ...(await signIn(server.url, grant.email)), email: grant.email };
+    const emailed = await stepUp(other.access_token, { email_code: await codeFor(other) });
+    const weak = await post<ErrorBody>('/api/auth/totp/enroll', emailed.body.access_token);
+    expect(weak.body).toMatchObject({ error: 'reauthentication_required', factors: ['totp'] });
   });
 
   it('leaves the cart and other state untouched', async () => {
@@ -292,5 +300,86 @@ describe('without mail delivery', () => {
       body: { password: PASSWORD },
     });
     expect(later.status).toBe(200);
+  });
+});
+
+describe('email codes for a pending sign-in (decision 026)', () => {
+  let guarded: TestServer;
+  beforeAll(async () => {
+    // Behind a proxy, so the failed sign-ins come from another network than the real one.
+    guarded = await startTestServer({ env: { SESSIOND_SMTP_URL: sink.url, SESSIOND_TRUST_PROXY: 'true' } });
+  });
+  afterAll(async () => {
+    await guarded.close();
+  });
+
+  it("mails the code to finish signing in, bound to that sign-in: a step-up's code is not it, nor the other way", async () => {
+    const signedIn = await signUpAndIn(guarded.url);
+    const email = signedIn.email;
+    await request(guarded.url, 'POST', '/api/auth/session/step-up/email-code', {
+      token: signedIn.access_token,
+      body: {},
+    });
+    const stepUpCode = await sink.nextCode(email);
+    for (let i = 0; i < 5; i += 1) {
+      await request(guarded.url, 'POST', '/api/auth/session/create', {
+        body: { email, password: 'not the password at all' },
+        headers: { 'x-forwarded-for': '198.51.100.77' },
+      });
+    }
+    guarded.clock.advance(30_000);
+    const pending = await request<ErrorBody & { pending_token: string }>(
+      guarded.url,
+      'POST',
+      '/api/auth/session/create',
+      { body: { email, password: PASSWORD }, headers: { 'x-forwarded-for': '203.0.113.77' } },
+    );
+    expect(pending.status).toBe(401);
+    expect(pending.body).toMatchObject({ error: 'second_factor_required', factors: ['email_code'] });
+    const mail = await sink.nextMail(email);
+    expect(mail.text).toMatch(/finish signing in/);
+    const signInCode = /\b(\d{6})\b/.exec(mail.text)?.[1] as string;
+
+    const verify = (code: string) =>
+      request<TokenResponse & Partial<ErrorBody>>(guarded.url, 'POST', '/api/auth/session/verify', {
+        body: { pending_token: pending.body.pending_token, email_code: code },
+        headers: { 'x-forwarded-for': '203.0.113.77' },
+      });
+    if (stepUpCode !== signInCode) {
+      expect((await verify(stepUpCode)).body.error).toBe('invalid_credentials');
+      const crossed = await request<Partial<ErrorBody>>(guarded.url, 'POST', '/api/auth/session/step-up', {
+        token: signedIn.access_token,
+        body: { email_code: signInCode },
+      });
+      expect(crossed.body.error).toBe('invalid_credentials');
+    }
+    const finished = await verify(signInCode);
+    expect(finished.status).toBe(200);
+    expect(decodeJwt(finished.body.access_token)).toMatchObject({ acr: 'aal1' });
+  });
+});
+
+describe('when the SMTP server cannot be reached', () => {
+  it('answers 503 and keeps no code', async () => {
+    const unreachable = await startTestServer({
+      env: { SESSIOND_SMTP_URL: `smtp://sessiond:${SMTP_PASSWORD}@127.0.0.1:${await freePort()}` },
+    });
+    try {
+      const grant = await signUpAndIn(unreachable.url);
+      const sent = await request<ErrorBody>(unreachable.url, 'POST', '/api/auth/session/step-up/email-code', {
+        token: grant.access_token,
+        body: {},
+      });
+      expect(sent.status).toBe(503);
+      expect(sent.body.error).toBe('service_unavailable');
+      expect(sent.body.message).not.toContain(SMTP_PASSWORD);
+      const ceremonies = await unreachable.app.sessiond.database.db
+        .selectFrom('ceremonies')
+        .selectAll()
+        .execute();
+      expect(ceremonies.filter((row) => row.purpose === 'email_code')).toEqual([]);
+    } finally {
+      await unreachable.close();
+    }
   });
 });

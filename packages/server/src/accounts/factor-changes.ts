@@ -5,7 +5,7 @@ import type { RequestContext } from '../http/request-context.js';
 import type { Authenticated } from '../sessions/authenticator.js';
 import { eventSubject } from '../sessions/event-subject.js';
 import { requireRecentReauthentication } from '../sessions/reauthentication.js';
-import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
+import type { StepUpPolicy } from '../sessions/step-up-policy.js';
 import type { NewLogEntry, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { TOTPFactor } from './totp-factor.js';
@@ -25,6 +25,8 @@ export class FactorChanges {
       /** Whether the user has a passkey: then the re-authentication must be a strong one too. */
       passkeys: { hasPasskeys(userId: string): Promise<boolean> };
       reauthMaxAgeMs: number;
+      /** Names the factors that would do, in step_up_required and reauthentication_required. */
+      stepUpPolicy: Pick<StepUpPolicy, 'requireNoPendingStepUp' | 'factorsFor'>;
     },
   ) {}
 
@@ -54,13 +56,14 @@ export class FactorChanges {
 
   async #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
     // A session flagged since its step-up (a suspicious refresh) steps up again first.
-    requireNoPendingStepUp(auth);
+    await this.deps.stepUpPolicy.requireNoPendingStepUp(auth);
     const user = await this.deps.store.findUserById(auth.session.userId);
     if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
     requireRecentReauthentication(auth.session, user, {
       now: this.deps.clock.now(),
       maxAgeMs: this.deps.reauthMaxAgeMs,
       hasPasskeys: await this.deps.passkeys.hasPasskeys(user.id),
+      stepUpFactors: await this.deps.stepUpPolicy.factorsFor(auth.session, user),
     });
     return user;
   }
