@@ -95,7 +95,7 @@ export async function createServices(input: {
   const devices = new DeviceService(store, clock, bus, policy);
   const ending = new SessionEnding(store, clock, bus, config.accessTokenTTLSeconds * 1000);
   const ceremonies = new CeremonyStore(database);
-  // Passkeys (decision 025). SessionService is late-bound: its step-up checks need passkeys first.
+  // Passkeys (decision 025). SessionService and StepUpPolicy are late-bound: both need passkeys first.
   const passkeys: PasskeyService = new PasskeyService({
     passkeys: new PasskeyStore(database),
     ceremonies: new PasskeyCeremonies(ceremonies, clock),
@@ -109,7 +109,10 @@ export async function createServices(input: {
     clock,
     bus,
     webauthn: config.webauthn,
-    reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
+    stepUpPolicy: {
+      reauthenticatedUser: (auth) => stepUpPolicy.reauthenticatedUser(auth),
+      requireNoPendingStepUp: (auth) => stepUpPolicy.requireNoPendingStepUp(auth),
+    },
     log: input.log,
   });
   // Email one-time codes (decision 024); without SESSIOND_SMTP_URL there is no mailer and no codes.
@@ -121,6 +124,7 @@ export async function createServices(input: {
     factors: factorVerifier,
     clock,
     passwordMinAgeMs: config.stepUpPasswordMinAgeSeconds * 1000,
+    reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
   });
   const pendingSignIns = new PendingSignIns({
     ceremonies,
@@ -254,8 +258,6 @@ export async function createServices(input: {
       clock,
       bus,
       totp,
-      passkeys,
-      reauthMaxAgeMs: config.reauthMaxAgeSeconds * 1000,
       stepUpPolicy,
     }),
     sweeper,

@@ -1,8 +1,13 @@
 import type { TokenResponse } from '@sessiond/protocol';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, request, uniqueEmail } from './helpers/api.js';
+import { SoftAuthenticator } from './helpers/soft-authenticator.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 /**
@@ -27,14 +32,17 @@ type PendingAnswer = {
 
 let network = 10;
 /** Each test signs in from networks of its own, so no test's failures leak into another's IP signal. */
-const nextIP = () => `198.51.${(network += 1)}.7`;
+const nextIP = (): string => {
+  network += 1;
+  return `198.51.${network}.7`;
+};
 
 /** A user with TOTP enabled (through the factor's own service: the HTTP route needs a step-up first). */
 async function userWithTOTP(): Promise<{ email: string; userId: string; code: () => string }> {
   const email = uniqueEmail();
-  expect((await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } })).status).toBe(
-    201,
-  );
+  expect(
+    (await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } })).status,
+  ).toBe(201);
   const { store, totp } = server.app.sessiond;
   const user = await store.findUserByEmail(email);
   if (!user) throw new Error('no user');
@@ -94,14 +102,22 @@ describe('a suspicious password sign-in of a user with a second factor', () => {
     await failLogins(email);
     const pending = await suspiciousSignIn(email, { device: { name: 'Laptop' } });
     expect(pending.status).toBe(401);
-    expect(pending.body).toMatchObject({ error: 'second_factor_required', factors: ['totp'], expires_in: 300 });
+    expect(pending.body).toMatchObject({
+      error: 'second_factor_required',
+      factors: ['totp'],
+      expires_in: 300,
+    });
     expect(pending.body.pending_token).toMatch(/^ps_/);
     expect(pending.body).not.toHaveProperty('access_token');
     const { store } = server.app.sessiond;
     expect(await store.listLiveSessions(userId, server.clock.now())).toEqual([]);
     expect(await store.listDevices(userId)).toEqual([]);
 
-    const done = await verify({ pending_token: pending.body.pending_token, totp: code(), device: { name: 'Laptop' } });
+    const done = await verify({
+      pending_token: pending.body.pending_token,
+      totp: code(),
+      device: { name: 'Laptop' },
+    });
     expect(done.status).toBe(200);
     expect(decodeJwt(done.body.access_token)).toMatchObject({ acr: 'aal2', amr: ['pwd', 'otp', 'mfa'] });
     // The factor that passed is the step-up the verdict asked for: the session is not flagged.
@@ -123,7 +139,9 @@ describe('a suspicious password sign-in of a user with a second factor', () => {
     const actions = logs.body.logs.map((row) => row.action);
     expect(actions).toEqual(expect.arrayContaining(['second_factor_required', 'login']));
     expect(actions).not.toContain('step_up_required');
-    expect(logs.body.logs.find((row) => row.action === 'login')?.detail).toMatchObject({ second_factor: 'totp' });
+    expect(logs.body.logs.find((row) => row.action === 'login')?.detail).toMatchObject({
+      second_factor: 'totp',
+    });
 
     // The pending sign-in is used up.
     const again = await verify({ pending_token: pending.body.pending_token, totp: code() });
@@ -188,6 +206,61 @@ describe('a suspicious password sign-in of a user with a second factor', () => {
       { token: signedIn.body.access_token },
     );
     expect(status.body.session.step_up_required).toBe(false);
+  });
+});
+
+describe('a suspicious passkey sign-in', () => {
+  it('opens unflagged: the passkey (user verification required) is already the second factor', async () => {
+    const email = uniqueEmail();
+    await request(server.url, 'POST', '/api/auth/signup', { body: { email, password: PASSWORD } });
+    const first = await request<TokenResponse>(server.url, 'POST', '/api/auth/session/create', {
+      body: { email, password: PASSWORD },
+      headers: { 'x-forwarded-for': nextIP() },
+    });
+    // Old enough for the password alone to step up, then registered (decision 024, 016).
+    server.clock.advance(301_000);
+    const stepped = await request<TokenResponse>(server.url, 'POST', '/api/auth/session/step-up', {
+      token: first.body.access_token,
+      body: { password: PASSWORD },
+    });
+    expect(stepped.status).toBe(200);
+    const authenticator = new SoftAuthenticator({ origin: 'http://sessiond.test' });
+    const options = await request<{ ceremony_id: string; options: PublicKeyCredentialCreationOptionsJSON }>(
+      server.url,
+      'POST',
+      '/api/auth/passkeys/register/options',
+      { token: stepped.body.access_token, body: {} },
+    );
+    const registered = await request(server.url, 'POST', '/api/auth/passkeys/register', {
+      token: stepped.body.access_token,
+      body: { ceremony_id: options.body.ceremony_id, response: authenticator.register(options.body.options) },
+    });
+    expect(registered.status).toBe(201);
+
+    await failLogins(email);
+    const started = await request<{ ceremony_id: string; options: PublicKeyCredentialRequestOptionsJSON }>(
+      server.url,
+      'POST',
+      '/api/auth/passkeys/sign-in/options',
+      { body: {} },
+    );
+    const signedIn = await request<TokenResponse>(server.url, 'POST', '/api/auth/passkeys/sign-in', {
+      body: { ceremony_id: started.body.ceremony_id, response: authenticator.assert(started.body.options) },
+      headers: { 'x-forwarded-for': nextIP() },
+    });
+    expect(signedIn.status).toBe(200);
+    const status = await request<{ session: { step_up_required: boolean } }>(
+      server.url,
+      'GET',
+      '/api/auth/session/status',
+      { token: signedIn.body.access_token },
+    );
+    expect(status.body.session.step_up_required).toBe(false);
+    const logs = await request<{
+      logs: Array<{ action: string; detail: { risk?: { suspicious: boolean } } }>;
+    }>(server.url, 'GET', '/api/auth/session/logs?limit=50', { token: signedIn.body.access_token });
+    // The verdict was suspicious (new device, failed logins): the passkey answered it.
+    expect(logs.body.logs.find((row) => row.action === 'login')?.detail.risk?.suspicious).toBe(true);
   });
 });
 

@@ -357,6 +357,43 @@ describe('email codes for a pending sign-in (decision 026)', () => {
     expect(finished.status).toBe(200);
     expect(decodeJwt(finished.body.access_token)).toMatchObject({ acr: 'aal1' });
   });
+
+  it('still answers with the pending sign-in when the send limit holds the code back; the client asks later', async () => {
+    const signedIn = await signUpAndIn(guarded.url);
+    const email = signedIn.email;
+    for (let i = 0; i < 5; i += 1) {
+      await request(guarded.url, 'POST', '/api/auth/session/create', {
+        body: { email, password: 'not the password at all' },
+        headers: { 'x-forwarded-for': '198.51.100.78' },
+      });
+    }
+    // A step-up code a moment ago: the next send within 30 s is refused by the limit.
+    await request(guarded.url, 'POST', '/api/auth/session/step-up/email-code', {
+      token: signedIn.access_token,
+      body: {},
+    });
+    await sink.nextCode(email);
+    const pending = await request<ErrorBody & { pending_token: string; email_code?: unknown }>(
+      guarded.url,
+      'POST',
+      '/api/auth/session/create',
+      { body: { email, password: PASSWORD }, headers: { 'x-forwarded-for': '203.0.113.78' } },
+    );
+    expect(pending.status).toBe(401);
+    expect(pending.body).toMatchObject({ error: 'second_factor_required', factors: ['email_code'] });
+    expect(pending.body.email_code).toBeUndefined();
+    guarded.clock.advance(30_000);
+    const asked = await request(guarded.url, 'POST', '/api/auth/session/verify/email-code', {
+      body: { pending_token: pending.body.pending_token },
+    });
+    expect(asked.status).toBe(200);
+    const code = await sink.nextCode(email);
+    const finished = await request<TokenResponse>(guarded.url, 'POST', '/api/auth/session/verify', {
+      body: { pending_token: pending.body.pending_token, email_code: code },
+      headers: { 'x-forwarded-for': '203.0.113.78' },
+    });
+    expect(finished.status).toBe(200);
+  });
 });
 
 describe('when the SMTP server cannot be reached', () => {

@@ -4,7 +4,6 @@ import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { Authenticated } from '../sessions/authenticator.js';
 import { eventSubject } from '../sessions/event-subject.js';
-import { requireRecentReauthentication } from '../sessions/reauthentication.js';
 import type { StepUpPolicy } from '../sessions/step-up-policy.js';
 import type { NewLogEntry, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -22,11 +21,8 @@ export class FactorChanges {
       clock: Clock;
       bus: EventBus;
       totp: TOTPFactor;
-      /** Whether the user has a passkey: then the re-authentication must be a strong one too. */
-      passkeys: { hasPasskeys(userId: string): Promise<boolean> };
-      reauthMaxAgeMs: number;
-      /** Names the factors that would do, in step_up_required and reauthentication_required. */
-      stepUpPolicy: Pick<StepUpPolicy, 'requireNoPendingStepUp' | 'factorsFor'>;
+      /** The gate of every factor change: no pending step-up, a recent strong-enough re-authentication. */
+      stepUpPolicy: Pick<StepUpPolicy, 'reauthenticatedUser'>;
     },
   ) {}
 
@@ -54,18 +50,8 @@ export class FactorChanges {
     this.#announce(auth, 'removed');
   }
 
-  async #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
-    // A session flagged since its step-up (a suspicious refresh) steps up again first.
-    await this.deps.stepUpPolicy.requireNoPendingStepUp(auth);
-    const user = await this.deps.store.findUserById(auth.session.userId);
-    if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
-    requireRecentReauthentication(auth.session, user, {
-      now: this.deps.clock.now(),
-      maxAgeMs: this.deps.reauthMaxAgeMs,
-      hasPasskeys: await this.deps.passkeys.hasPasskeys(user.id),
-      stepUpFactors: await this.deps.stepUpPolicy.factorsFor(auth.session, user),
-    });
-    return user;
+  #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
+    return this.deps.stepUpPolicy.reauthenticatedUser(auth);
   }
 
   #log(auth: Authenticated, context: RequestContext, action: 'totp_enrolled' | 'totp_removed'): NewLogEntry {

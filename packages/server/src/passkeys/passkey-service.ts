@@ -19,9 +19,8 @@ import type { RequestContext } from '../http/request-context.js';
 import { methodsOf } from '../sessions/authentication-methods.js';
 import type { Authenticated } from '../sessions/authenticator.js';
 import { eventSubject } from '../sessions/event-subject.js';
-import { requireRecentReauthentication } from '../sessions/reauthentication.js';
 import type { SessionService, TokenGrant } from '../sessions/session-service.js';
-import { requireNoPendingStepUp } from '../sessions/step-up-guard.js';
+import type { StepUpPolicy } from '../sessions/step-up-policy.js';
 import type { NewLogEntry, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import { type CeremonyOwner, PASSKEY_CEREMONY_TTL_MS, type PasskeyCeremonies } from './passkey-ceremonies.js';
@@ -46,7 +45,8 @@ export interface PasskeyServiceDeps {
   clock: Clock;
   bus: EventBus;
   webauthn: WebAuthnConfig;
-  reauthMaxAgeMs: number;
+  /** The gate of factor changes (decision 016), and the step-up flag's refusal naming the factors. */
+  stepUpPolicy: Pick<StepUpPolicy, 'reauthenticatedUser' | 'requireNoPendingStepUp'>;
   log: Pick<FastifyBaseLogger, 'warn'>;
 }
 
@@ -101,7 +101,7 @@ export class PasskeyService implements PasskeyAssertions {
     context: RequestContext,
   ): Promise<PasskeyRecord> {
     // The re-authentication was checked when the ceremony opened; it is bound to this session.
-    requireNoPendingStepUp(auth);
+    await this.deps.stepUpPolicy.requireNoPendingStepUp(auth);
     const ceremony = await this.deps.ceremonies.use(input.ceremonyId, 'passkey_registration', {
       userId: auth.session.userId,
       binding: { sessionId: auth.session.id },
@@ -359,17 +359,8 @@ export class PasskeyService implements PasskeyAssertions {
     }
   }
 
-  async #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
-    // A session flagged since its step-up steps up again first.
-    requireNoPendingStepUp(auth);
-    const user = await this.deps.store.findUserById(auth.session.userId);
-    if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
-    requireRecentReauthentication(auth.session, user, {
-      now: this.deps.clock.now(),
-      maxAgeMs: this.deps.reauthMaxAgeMs,
-      hasPasskeys: await this.deps.passkeys.hasAny(user.id),
-    });
-    return user;
+  #reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
+    return this.deps.stepUpPolicy.reauthenticatedUser(auth);
   }
 
   #log(

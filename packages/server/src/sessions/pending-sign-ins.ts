@@ -89,7 +89,7 @@ export class PendingSignIns {
     // A user whose only second factor is their inbox gets the code without asking for it.
     const sent =
       factors.length === 1 && factors[0] === 'email_code'
-        ? await this.deps.secondFactors.sendEmailCode(user, { pendingSignInId: id }, context)
+        ? await this.#sendAtOnce(user, id, context)
         : undefined;
     await this.deps.store.appendLog({
       action: 'second_factor_required',
@@ -179,6 +179,23 @@ export class PendingSignIns {
       throw new SessiondError('factor_unavailable', 'this account has no passkey');
     }
     return this.deps.secondFactors.startPasskeyAssertion(user, { pendingSignInId: pending.id });
+  }
+
+  /**
+   * The first code of an inbox-only user. Refused by the send limit (a step-up's code a moment
+   * ago), the sign-in still answers with its pending token, and the client asks for the code.
+   */
+  async #sendAtOnce(
+    user: UserRecord,
+    id: string,
+    context: RequestContext,
+  ): Promise<{ expiresIn: number; sentTo: string } | undefined> {
+    try {
+      return await this.deps.secondFactors.sendEmailCode(user, { pendingSignInId: id }, context);
+    } catch (error) {
+      if (error instanceof SessiondError && error.code === 'rate_limited') return undefined;
+      throw error;
+    }
   }
 
   async #find(token: string): Promise<{ pending: PendingSignIn; user: UserRecord }> {

@@ -157,7 +157,10 @@ export class SessionService {
     const verdict =
       input.assessed?.verdict ??
       (await this.#assessSignIn(user, { isNew, trusted: device.trusted }, context));
-    const cleared = input.assessed?.secondFactorPassed === true;
+    // An authentication that already holds an AAL2 factor (a passkey sign-in, password and TOTP)
+    // gave what a suspicious verdict would ask for (decision 026).
+    const strong = authentication.reauthFactor === 'passkey' || authentication.reauthFactor === 'totp';
+    const cleared = strong || input.assessed?.secondFactorPassed === true;
     const risk = !verdict.suspicious ? 'allowed' : cleared ? 'second_factor_passed' : 'step_up_required';
     const idleTimeoutMs = policy.idleTimeoutMs(device);
     const session: SessionRecord = {

@@ -4,6 +4,7 @@ import { SessiondError } from '../errors.js';
 import type { StepUpFactor, UserRecord } from '../store/records.js';
 import { afterStepUp } from './authentication-methods.js';
 import type { Authenticated } from './authenticator.js';
+import { requireRecentReauthentication } from './reauthentication.js';
 
 /** What the rule needs to know of a session. */
 export interface StepUpSession {
@@ -64,8 +65,30 @@ export class StepUpPolicy {
       factors: { secondFactorsOf(user: UserRecord): Promise<StepUpFactor[]> };
       clock: Clock;
       passwordMinAgeMs: number;
+      /** SESSIOND_REAUTH_MAX_AGE_SECONDS, in ms: how recent a factor change's re-authentication must be. */
+      reauthMaxAgeMs: number;
     },
   ) {}
+
+  /**
+   * The user of a session that may change factors now (decision 016): not flagged for step-up,
+   * and re-authenticated recently with a factor strong enough. The one gate of every factor
+   * change (TOTP, passkeys).
+   */
+  async reauthenticatedUser(auth: Authenticated): Promise<UserRecord> {
+    // A session flagged since its step-up (a suspicious refresh) steps up again first.
+    await this.requireNoPendingStepUp(auth);
+    const user = await this.deps.users.findUserById(auth.session.userId);
+    if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
+    const secondFactors = await this.deps.factors.secondFactorsOf(user);
+    requireRecentReauthentication(auth.session, user, {
+      now: this.deps.clock.now(),
+      maxAgeMs: this.deps.reauthMaxAgeMs,
+      hasPasskeys: secondFactors.includes('passkey'),
+      stepUpFactors: await this.factorsFor(auth.session, user),
+    });
+    return user;
+  }
 
   async factorsFor(session: StepUpSession, user: UserRecord): Promise<StepUpFactor[]> {
     return stepUpFactors({
