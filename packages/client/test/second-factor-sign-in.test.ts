@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 let network = 10;
-const nextIP = () => `203.0.${(network += 1)}.9`;
+const nextIP = (): string => {
+  network += 1;
+  return `203.0.${network}.9`;
+};
 
 /** A client on a network of its own (the server trusts X-Forwarded-For in this suite). */
 function clientFrom(ip: string, webAuthn?: WebAuthnAdapter): SessionClient {
