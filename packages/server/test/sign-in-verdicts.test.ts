@@ -91,6 +91,17 @@ function verify(body: Record<string, unknown>) {
   );
 }
 
+/** Whether the session of this access token is flagged for step-up. */
+async function isFlagged(accessToken: string): Promise<boolean> {
+  const status = await request<{ session: { step_up_required: boolean } }>(
+    server.url,
+    'GET',
+    '/api/auth/session/status',
+    { token: accessToken },
+  );
+  return status.body.session.step_up_required;
+}
+
 async function metric(name: string): Promise<string[]> {
   const text = await (await fetch(new URL('/metrics', server.url))).text();
   return text.split('\n').filter((line) => line.startsWith(name));
@@ -121,13 +132,7 @@ describe('a suspicious password sign-in of a user with a second factor', () => {
     expect(done.status).toBe(200);
     expect(decodeJwt(done.body.access_token)).toMatchObject({ acr: 'aal2', amr: ['pwd', 'otp', 'mfa'] });
     // The factor that passed is the step-up the verdict asked for: the session is not flagged.
-    const status = await request<{ session: { step_up_required: boolean } }>(
-      server.url,
-      'GET',
-      '/api/auth/session/status',
-      { token: done.body.access_token },
-    );
-    expect(status.body.session.step_up_required).toBe(false);
+    expect(await isFlagged(done.body.access_token)).toBe(false);
     expect((await store.listDevices(userId)).map((device) => device.name)).toEqual(['Laptop']);
 
     const logs = await request<{ logs: Array<{ action: string; detail: Record<string, unknown> }> }>(
@@ -199,13 +204,7 @@ describe('a suspicious password sign-in of a user with a second factor', () => {
     const signedIn = await suspiciousSignIn(email, { totp: code() });
     expect(signedIn.status).toBe(200);
     expect(decodeJwt(signedIn.body.access_token)).toMatchObject({ acr: 'aal2' });
-    const status = await request<{ session: { step_up_required: boolean } }>(
-      server.url,
-      'GET',
-      '/api/auth/session/status',
-      { token: signedIn.body.access_token },
-    );
-    expect(status.body.session.step_up_required).toBe(false);
+    expect(await isFlagged(signedIn.body.access_token)).toBe(false);
   });
 });
 
@@ -249,13 +248,7 @@ describe('a suspicious passkey sign-in', () => {
       headers: { 'x-forwarded-for': nextIP() },
     });
     expect(signedIn.status).toBe(200);
-    const status = await request<{ session: { step_up_required: boolean } }>(
-      server.url,
-      'GET',
-      '/api/auth/session/status',
-      { token: signedIn.body.access_token },
-    );
-    expect(status.body.session.step_up_required).toBe(false);
+    expect(await isFlagged(signedIn.body.access_token)).toBe(false);
     const logs = await request<{
       logs: Array<{ action: string; detail: { risk?: { suspicious: boolean } } }>;
     }>(server.url, 'GET', '/api/auth/session/logs?limit=50', { token: signedIn.body.access_token });
@@ -271,13 +264,7 @@ describe('a suspicious sign-in of a user with no second factor and no mail deliv
     await failLogins(email);
     const signedIn = await suspiciousSignIn(email);
     expect(signedIn.status).toBe(200);
-    const status = await request<{ session: { step_up_required: boolean } }>(
-      server.url,
-      'GET',
-      '/api/auth/session/status',
-      { token: signedIn.body.access_token },
-    );
-    expect(status.body.session.step_up_required).toBe(true);
+    expect(await isFlagged(signedIn.body.access_token)).toBe(true);
   });
 });
 

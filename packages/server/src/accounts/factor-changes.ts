@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
 import type { Authenticated } from '../sessions/authenticator.js';
-import { eventSubject } from '../sessions/event-subject.js';
+import { eventSubject, userLogEntry } from '../sessions/event-subject.js';
 import type { StepUpPolicy } from '../sessions/step-up-policy.js';
 import type { NewLogEntry, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -55,17 +55,7 @@ export class FactorChanges {
   }
 
   #log(auth: Authenticated, context: RequestContext, action: 'totp_enrolled' | 'totp_removed'): NewLogEntry {
-    return {
-      action,
-      success: true,
-      userId: auth.session.userId,
-      sessionId: auth.session.id,
-      deviceId: auth.session.deviceId,
-      ip: context.ip,
-      userAgent: context.userAgent,
-      actor: 'user',
-      createdAt: this.deps.clock.now(),
-    };
+    return userLogEntry(auth.session, context, action, this.deps.clock.now());
   }
 
   #announce(auth: Authenticated, change: 'enrolled' | 'replaced' | 'removed'): void {

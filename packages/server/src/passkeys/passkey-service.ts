@@ -18,7 +18,7 @@ import type { FactorBinding, PasskeyAssertions } from '../factors/factor-verifie
 import type { RequestContext } from '../http/request-context.js';
 import { methodsOf } from '../sessions/authentication-methods.js';
 import type { Authenticated } from '../sessions/authenticator.js';
-import { eventSubject } from '../sessions/event-subject.js';
+import { eventSubject, userLogEntry } from '../sessions/event-subject.js';
 import type { SessionService, TokenGrant } from '../sessions/session-service.js';
 import type { StepUpPolicy } from '../sessions/step-up-policy.js';
 import type { NewLogEntry, UserRecord } from '../store/records.js';
@@ -369,18 +369,7 @@ export class PasskeyService implements PasskeyAssertions {
     action: Extract<LogAction, 'passkey_registered' | 'passkey_removed'>,
     detail: Record<string, unknown>,
   ): NewLogEntry {
-    return {
-      action,
-      success: true,
-      userId: auth.session.userId,
-      sessionId: auth.session.id,
-      deviceId: auth.session.deviceId,
-      ip: context.ip,
-      userAgent: context.userAgent,
-      actor: 'user',
-      detail,
-      createdAt: this.deps.clock.now(),
-    };
+    return userLogEntry(auth.session, context, action, this.deps.clock.now(), detail);
   }
 
   #announce(auth: Authenticated, change: 'enrolled' | 'removed'): void {
