@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { adminKeyHash, isAdminKeyForm } from './admin/admin-key.js';
 import { type TestFault, testFaultSpec } from './lib/test-fault.js';
 import { type BasicClient, basicClient } from './oauth/resource-server-auth.js';
 import { type OIDCProviderConfig, oidcProviderList, oidcRedirectList } from './oidc/oidc-config.js';
 import { type WebAuthnConfig, webAuthnConfigFrom } from './passkeys/webauthn-config.js';
+import { parseClientRegistry, type RegisteredClient } from './provider/client-registry.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 import { type CustomClaimsPolicy, claimNameProblem } from './sessions/custom-claims.js';
@@ -161,10 +163,13 @@ const EnvSchema = z.object({
     )
     .transform((keys) => keys.map(adminKeyHash))
     .optional(),
-  /** Comma-separated registered public OAuth client ids. */
-  SESSIOND_CLIENTS: list
-    .refine((clients) => clients.length > 0, 'name at least one client id')
-    .default(['default']),
+  /**
+   * The registered apps (provider/client-registry.ts): comma-separated public client ids, or a
+   * JSON array of clients with redirect URIs, type, scopes and back-channel logout URI.
+   */
+  SESSIOND_CLIENTS: z.string().optional(),
+  /** A JSON file of clients, instead of SESSIOND_CLIENTS (not both). */
+  SESSIOND_CLIENTS_FILE: z.string().min(1).optional(),
   /** Comma-separated `id:secret` pairs allowed to call /oauth/introspect. */
   SESSIOND_RESOURCE_SERVERS: list.optional(),
   /** pino level. */
@@ -315,7 +320,10 @@ export interface Config {
   readonly signupLimitPerIP: number;
   /** SHA-256 (base64url) of each SESSIOND_ADMIN_API_KEYS key; the keys themselves are not kept. */
   readonly adminAPIKeyHashes: readonly string[];
+  /** The ids of `clientRegistry`: every client a session may belong to. */
   readonly clients: readonly string[];
+  /** SESSIOND_CLIENTS (or SESSIOND_CLIENTS_FILE) in full. */
+  readonly clientRegistry: readonly RegisteredClient[];
   readonly resourceServers: readonly BasicClient[];
   /** SESSIOND_BACKENDS, with the highest `acr` each may assert (SESSIOND_BACKENDS_AAL2). */
   readonly backends: readonly RegisteredBackend[];
@@ -385,6 +393,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const resourceServers = idSecretPairs('SESSIOND_RESOURCE_SERVERS', e.SESSIOND_RESOURCE_SERVERS ?? []);
   const backends = registeredBackends(e.SESSIOND_BACKENDS ?? [], e.SESSIOND_BACKENDS_AAL2 ?? []);
+  const clientRegistry = registeredClients(e.SESSIOND_CLIENTS, e.SESSIOND_CLIENTS_FILE);
   if (e.SESSIOND_IDLE_TIMEOUT_MINUTES > e.SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES) {
     throw new ConfigError(
       'invalid configuration:\n  SESSIOND_TRUSTED_IDLE_TIMEOUT_MINUTES: must not be shorter than SESSIOND_IDLE_TIMEOUT_MINUTES',
@@ -457,7 +466,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     stepUpPasswordMinAgeSeconds: e.SESSIOND_STEP_UP_PASSWORD_MIN_AGE_SECONDS,
     signupLimitPerIP: e.SESSIOND_SIGNUP_LIMIT_PER_IP,
     adminAPIKeyHashes: Object.freeze(e.SESSIOND_ADMIN_API_KEYS ?? []),
-    clients: Object.freeze(e.SESSIOND_CLIENTS),
+    clients: Object.freeze(clientRegistry.map((client) => client.id)),
+    clientRegistry: Object.freeze(clientRegistry),
     resourceServers: Object.freeze(resourceServers),
     backends,
     customClaims: Object.freeze({
@@ -530,6 +540,34 @@ function idSecretPairs(
     throw new ConfigError(`invalid configuration:\n  ${variable}: "${repeated}" is named twice`);
   }
   return clients;
+}
+
+/** SESSIOND_CLIENTS or the file SESSIOND_CLIENTS_FILE names; `default` when neither is set. */
+function registeredClients(inline: string | undefined, file: string | undefined): RegisteredClient[] {
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_CLIENTS_FILE: set it or SESSIOND_CLIENTS, not both',
+    );
+  }
+  const [name, text] =
+    file !== undefined
+      ? ['SESSIOND_CLIENTS_FILE', readClientsFile(file)]
+      : ['SESSIOND_CLIENTS', inline ?? 'default'];
+  try {
+    return parseClientRegistry(text);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  ${name}: ${(error as Error).message}`);
+  }
+}
+
+function readClientsFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      `invalid configuration:\n  SESSIOND_CLIENTS_FILE: cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
 }
 
 /** SESSIOND_BACKENDS with SESSIOND_BACKENDS_AAL2, which may name configured backends only. */
