@@ -38,7 +38,9 @@ export function redirectURIProblem(value: string): string | undefined {
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
     // Plain http only to the device itself (RFC 8252 §7.3, §8.3: an IP literal, not "localhost").
-    return isLoopbackHost(url.hostname) ? undefined : `${value}: http is allowed only for a loopback IP (127.0.0.1 or [::1])`;
+    return isLoopbackHost(url.hostname)
+      ? undefined
+      : `${value}: http is allowed only for a loopback IP (127.0.0.1 or [::1])`;
   }
   // A native app's private-use scheme: reverse domain name of the app (RFC 8252 §7.1).
   if (/^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol)) return undefined;

@@ -64,7 +64,9 @@ describe('client registry (SESSIOND_CLIENTS)', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'clients-')), 'clients.json');
     writeFileSync(file, JSON.stringify([SHOP]));
     expect(loadConfig({ SESSIOND_CLIENTS_FILE: file }).clients).toEqual(['shop']);
-    expect(() => loadConfig({ SESSIOND_CLIENTS_FILE: file, SESSIOND_CLIENTS: 'default' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SESSIOND_CLIENTS_FILE: file, SESSIOND_CLIENTS: 'default' })).toThrow(
+      ConfigError,
+    );
     expect(() => loadConfig({ SESSIOND_CLIENTS_FILE: `${file}.missing` })).toThrow(/cannot read/);
   });
 });
