@@ -29,6 +29,7 @@ import { UpstreamProviders } from './oidc/upstream-providers.js';
 import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
 import { PasskeyService } from './passkeys/passkey-service.js';
 import { PasskeyStore } from './passkeys/passkey-store.js';
+import { SSOSessionCookie } from './provider/sso-session-cookie.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
@@ -211,6 +212,13 @@ export async function createServices(input: {
     issuer: config.issuer,
     log: input.log,
   });
+  // sessiond as an OpenID provider (issue 15): the browser's SSO session at its own pages.
+  const ssoCookie = new SSOSessionCookie({
+    box: new SecretBox(masterSecret, 'sso-session'),
+    store,
+    clock,
+    issuer: config.issuer,
+  });
   const loginState = new LoginStateCookie({
     box: new SecretBox(masterSecret, 'oidc-login-state'),
     clock,
@@ -267,6 +275,7 @@ export async function createServices(input: {
     oidc,
     oidcProviders,
     loginState,
+    ssoCookie,
     transport,
     state,
     syncHub,

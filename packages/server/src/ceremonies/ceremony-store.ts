@@ -7,14 +7,17 @@ import type { StoreDatabase } from '../store/transact.js';
  * - `passkey_assertion`: a known user's passkey assertion, for a step-up (bound to the session)
  *   or a pending sign-in's second factor (bound to that pending sign-in);
  * - `email_code`: a one-time code mailed to the user, bound the same way;
- * - `pending_sign_in`: a password sign-in waiting for its second factor (risk verdict).
+ * - `pending_sign_in`: a password sign-in waiting for its second factor (risk verdict);
+ * - `authorization_request`: an OpenID authorization request waiting for the user to sign in
+ *   (or step up) on sessiond's page (issue 15).
  */
 export type CeremonyPurpose =
   | 'passkey_registration'
   | 'passkey_sign_in'
   | 'passkey_assertion'
   | 'email_code'
-  | 'pending_sign_in';
+  | 'pending_sign_in'
+  | 'authorization_request';
 
 export interface CeremonyRecord<Data = Record<string, unknown>> {
   /** The handle the client presents (random, or the hash of a token the client holds). */

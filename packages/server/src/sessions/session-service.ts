@@ -10,6 +10,7 @@ import { type FactorProof, type FactorVerifier, factorOf } from '../factors/fact
 import type { RequestContext } from '../http/request-context.js';
 import { randomToken, type SecretBox, sha256 } from '../lib/crypto.js';
 import { uuidv7 } from '../lib/ids.js';
+import { SSO_CLIENT_ID } from '../provider/client-registry.js';
 import type { RiskEngine, RiskVerdict } from '../risk/risk-engine.js';
 import type { NewLogEntry, SessionRecord, StepUpFactor, UserRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -47,6 +48,9 @@ export interface StartSessionInput {
    * (decision 026).
    */
   assessed?: { verdict: RiskVerdict; secondFactorPassed: boolean };
+  /** An authorization-code session (issue 15): the SSO session it came from, and the scopes granted. */
+  ssoSessionId?: string;
+  scope?: string;
 }
 
 /** What sign-in, refresh and step-up hand back to the client. */
@@ -148,7 +152,8 @@ export class SessionService {
   ): Promise<TokenGrant> {
     const { store, clock, devices, bus, policy } = this.deps;
     const clientId = input.clientId ?? 'default';
-    if (!this.deps.clients.includes(clientId))
+    // sessiond's own sign-in page opens SSO sessions (issue 15); no app may name that client.
+    if (clientId !== SSO_CLIENT_ID && !this.deps.clients.includes(clientId))
       throw new SessiondError('invalid_request', 'unknown client_id');
     const { authentication } = input;
     const recognised = await devices.recognise(user.id, input.device, context);
@@ -187,6 +192,8 @@ export class SessionService {
       reauthFactor: authentication.reauthFactor ?? null,
       amr: authentication.amr ?? null,
       claims: input.claims ?? null,
+      ssoSessionId: input.ssoSessionId ?? null,
+      scope: input.scope ?? null,
     };
     const refreshToken = randomToken('rt_');
     const logBase = this.#logBase(session, context, now);

@@ -382,6 +382,40 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0012_openid_provider': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // sessiond as an OpenID provider (issue 15). An app's session opened by an authorization
+        // code remembers the browser's sign-in session at sessiond (its SSO session) and the
+        // scope granted: RP-initiated logout of the SSO session ends the apps' sessions with it.
+        await db.schema.alterTable('sessions').addColumn('sso_session_id', 'text').execute();
+        await db.schema.alterTable('sessions').addColumn('scope', 'text').execute();
+        await db.schema.createIndex('sessions_sso_idx').on('sessions').column('sso_session_id').execute();
+        // Authorization codes (RFC 6749 §4.1, RFC 7636): kept as a hash, used once within a
+        // minute by the client that asked, with its PKCE verifier; a replay revokes what the first
+        // use issued (RFC 6749 §4.1.2), whichever comes first, as for 0009's login codes.
+        await db.schema
+          .createTable('authorization_codes')
+          .addColumn('code_hash', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('sso_session_id', 'text', (c) => c.notNull())
+          .addColumn('redirect_uri', 'text', (c) => c.notNull())
+          .addColumn('code_challenge', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('nonce', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('used_at', 'bigint')
+          .addColumn('session_id', 'text')
+          .addColumn('replayed_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('authorization_codes_expires_idx')
+          .on('authorization_codes')
+          .column('expires_at')
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

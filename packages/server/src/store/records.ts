@@ -66,6 +66,10 @@ export interface SessionRecord {
   amr: readonly string[] | null;
   /** The app's custom claims (names allow-listed by SESSIOND_CUSTOM_CLAIMS); null for none. */
   claims: Readonly<Record<string, unknown>> | null;
+  /** For a session an authorization code opened: the SSO session it came from (issue 15). */
+  ssoSessionId: string | null;
+  /** For a session an authorization code opened: the scopes granted, space-separated. */
+  scope: string | null;
 }
 
 /** A source that vouches for a user (`backend:<id>`, `oidc:<issuer>`) and its id for them. */

@@ -93,6 +93,8 @@ export function toSession(row: Selectable<Database['sessions']>): SessionRecord 
     reauthFactor: row.reauthFactor as StepUpFactor | null,
     amr: row.amr === null ? null : (JSON.parse(row.amr) as string[]),
     claims: row.claims === null ? null : (JSON.parse(row.claims) as Record<string, unknown>),
+    ssoSessionId: row.ssoSessionId,
+    scope: row.scope,
   };
 }
 

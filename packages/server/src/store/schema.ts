@@ -68,6 +68,10 @@ export interface Database {
     amr: string | null;
     /** JSON object of custom claims, or null. */
     claims: string | null;
+    /** The SSO session (sessiond's own sign-in session) an authorization code opened this one from. */
+    ssoSessionId: string | null;
+    /** Space-separated scopes granted to an authorization-code session; null otherwise. */
+    scope: string | null;
   };
   userLinks: {
     source: string;
@@ -76,6 +80,24 @@ export interface Database {
     createdAt: number;
   };
   /** A native app's one-time code after an upstream OpenID sign-in (migration 0009, decision 023). */
+  authorizationCodes: {
+    /** SHA-256 of the code; the code itself is never stored. */
+    codeHash: string;
+    clientId: string;
+    userId: string;
+    ssoSessionId: string;
+    redirectUri: string;
+    /** The client's PKCE S256 challenge (RFC 7636). */
+    codeChallenge: string;
+    scope: string;
+    nonce: string | null;
+    createdAt: number;
+    expiresAt: number;
+    usedAt: number | null;
+    /** The session the exchange opened; a replay revokes it. */
+    sessionId: string | null;
+    replayedAt: number | null;
+  };
   passkeys: {
     /** The WebAuthn credential id, base64url. */
     id: string;

@@ -70,6 +70,8 @@ export function describeSessionStoreConformance(
         reauthFactor: null,
         amr: null,
         claims: null,
+        ssoSessionId: null,
+        scope: null,
         ...overrides,
       };
       const tokenHash = `hash-${randomUUID()}`;
