@@ -16,11 +16,14 @@ import {
 } from './rp-harness.js';
 
 /**
- * openid-client 6 (panva's certified RP library) as the app, unchanged. The only option set is
- * allowInsecureRequests: the library refuses plain-http issuers, and the test server is
- * http://127.0.0.1. A deployed sessiond is https and needs no such option.
+ * openid-client 6 (panva's certified RP library) as the app, unchanged. allowInsecureRequests is
+ * for these tests only: the library refuses plain-http issuers, and the test server is
+ * http://127.0.0.1; a deployed sessiond is https and needs no such option.
+ * enableNonRepudiationChecks makes the library verify every ID token's signature against the
+ * JWKS (over TLS it may trust the channel instead, OpenID Core §3.1.3.7 step 6): here the
+ * signature is part of what is proven.
  */
-const insecure = { execute: [client.allowInsecureRequests] };
+const insecure = { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] };
 
 let server: TestServer;
 
