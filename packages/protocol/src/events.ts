@@ -33,6 +33,8 @@ export type SessionEndReason =
   | 'backend'
   | 'refresh_token_reused'
   | 'device_forgotten'
+  /** The SSO session that authorized this app session ended (RP-initiated logout, decision 030). */
+  | 'sso_session_ended'
   | 'idle_timeout'
   | 'absolute_timeout';
 

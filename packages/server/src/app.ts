@@ -184,13 +184,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     );
     // Cursors for new endpoints commit before the server takes requests: nothing slips past them.
     await services.webhooks.start(app.log);
+    await services.backchannelLogout.start(app.log);
   });
   app.addHook('preClose', async () => {
     shuttingDown = true;
     services.revocations.closeAll();
     services.syncHub.close();
     // Before onClose closes the store; a request in flight is aborted and sent again next start.
-    await services.webhooks.stop();
+    await Promise.all([services.webhooks.stop(), services.backchannelLogout.stop()]);
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();

@@ -29,6 +29,7 @@ import { UpstreamProviders } from './oidc/upstream-providers.js';
 import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
 import { PasskeyService } from './passkeys/passkey-service.js';
 import { PasskeyStore } from './passkeys/passkey-store.js';
+import { backchannelLogoutDispatcherFrom } from './provider/backchannel-logout.js';
 import { SSOSessionCookie } from './provider/sso-session-cookie.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
@@ -191,6 +192,8 @@ export async function createServices(input: {
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
   const webhooks = webhookDispatcherFrom({ config, database, store, clock, bus });
+  // Logout tokens to the clients with a back-channel logout URI, on the webhooks' outbox (decision 030).
+  const backchannelLogout = backchannelLogoutDispatcherFrom({ config, database, store, clock, bus, keys });
   const syncHub = new SyncHub(bus);
   const metrics = new Metrics(bus.local, {
     busConnected: () => bus.connected,
@@ -281,6 +284,7 @@ export async function createServices(input: {
     syncHub,
     metrics,
     webhooks,
+    backchannelLogout,
     admin,
     backends,
   };

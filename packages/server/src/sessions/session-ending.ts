@@ -3,6 +3,7 @@ import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
 import { SessiondError } from '../errors.js';
 import type { RequestContext } from '../http/request-context.js';
+import { SSO_CLIENT_ID } from '../provider/client-registry.js';
 import type { NewLogEntry, SessionRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import { eventSubject, systemLogEntry } from './event-subject.js';
@@ -22,11 +23,15 @@ export class SessionEnding {
     private readonly accessTokenTTLMs: number,
   ) {}
 
-  /** Revokes one session; false if it had already ended. */
+  /**
+   * Revokes one session; false if it had already ended. Revoking an SSO session (sessiond's own
+   * sign-in session) also ends every app session it authorized (decision 030).
+   */
   async revoke(
     session: SessionRecord,
     input: { reason: SessionEndReason; actor: Actor; context: RequestContext | null },
   ): Promise<boolean> {
+    if (session.clientId === SSO_CLIENT_ID) return (await this.endSSOSession(session, input)).length > 0;
     const now = this.clock.now();
     const ended = await this.store.endSession({
       sessionId: session.id,
@@ -36,6 +41,35 @@ export class SessionEnding {
     });
     if (ended) this.announceRevoked(ended, input.reason, input.actor, now);
     return ended !== undefined;
+  }
+
+  /**
+   * Ends an SSO session and, in the same transaction, every live app session whose
+   * `ssoSessionId` is it (reason `sso_session_ended`, a `session_revoked` row each naming the SSO
+   * session): signing out at sessiond signs out of the apps it signed into. Returns the sessions
+   * ended, the SSO session first; empty if it had already ended. Expiry does not come here: an
+   * app session outlives the sign-in page's idle timeout.
+   */
+  async endSSOSession(
+    session: SessionRecord,
+    input: { reason: SessionEndReason; actor: Actor; context: RequestContext | null },
+  ): Promise<SessionRecord[]> {
+    const now = this.clock.now();
+    const cascade = { reason: 'sso_session_ended' as const, actor: input.actor, context: input.context };
+    const ended = await this.store.endSSOSession({
+      sessionId: session.id,
+      reason: input.reason,
+      now,
+      log: this.#revocationLog(session, input, now),
+      authorizedLog: (authorized) => {
+        const log = this.#revocationLog(authorized, cascade, now);
+        return { ...log, detail: { ...log.detail, sso_session_id: session.id } };
+      },
+    });
+    for (const [index, each] of ended.entries()) {
+      this.announceRevoked(each, index === 0 ? input.reason : cascade.reason, input.actor, now);
+    }
+    return ended;
   }
 
   /**

@@ -4,6 +4,7 @@ import type {
   DeviceSightingOutcome,
   EndSessionInput,
   EndSessionsInput,
+  EndSSOSessionInput,
   ForgetDeviceInput,
   RecordStepUpInput,
   RotateRefreshTokenInput,
@@ -78,6 +79,14 @@ export class CachedSessionStore implements SessionStore {
     this.#forgetUser(input.userId);
     const ended = await this.inner.endSessions(input);
     this.#forgetUser(input.userId);
+    return ended;
+  }
+
+  async endSSOSession(input: EndSSOSessionInput): Promise<SessionRecord[]> {
+    this.#forget([input.sessionId]);
+    const ended = await this.inner.endSSOSession(input);
+    // The sessions it authorized are known only now; none is served as live after this returns.
+    this.#forget([input.sessionId, ...ended.map((session) => session.id)]);
     return ended;
   }
 

@@ -37,6 +37,7 @@ import {
   EmailTakenError,
   type EndSessionInput,
   type EndSessionsInput,
+  type EndSSOSessionInput,
   type ForgetDeviceInput,
   type RecordStepUpInput,
   type RiskHistory,
@@ -387,6 +388,32 @@ export class KyselySessionStore implements SessionStore {
 
   async endSessions(input: EndSessionsInput): Promise<SessionRecord[]> {
     return this.#transact((trx) => endMatchingSessions(trx, input));
+  }
+
+  async endSSOSession(input: EndSSOSessionInput): Promise<SessionRecord[]> {
+    return this.#transact(async (trx) => {
+      const sso = await endLiveSession(trx, input);
+      if (!sso) return [];
+      const ended = [sso];
+      const authorized = await trx
+        .selectFrom('sessions')
+        .select('id')
+        .where('ssoSessionId', '=', sso.id)
+        .where('endedAt', 'is', null)
+        .execute();
+      for (const { id } of authorized) {
+        const session = await endLiveSession(trx, {
+          sessionId: id,
+          reason: 'sso_session_ended',
+          now: input.now,
+          log: undefined,
+        });
+        if (!session) continue;
+        await insertLog(trx, input.authorizedLog(session));
+        ended.push(session);
+      }
+      return ended;
+    });
   }
 
   async recordActivity(

@@ -77,6 +77,11 @@ export interface EndSessionInput {
   log: NewLogEntry;
 }
 
+export interface EndSSOSessionInput extends EndSessionInput {
+  /** The log row for each session the SSO session authorized that this call ends. */
+  authorizedLog: (session: SessionRecord) => NewLogEntry;
+}
+
 export interface EndSessionsInput {
   userId: string;
   reason: SessionEndReason;
@@ -177,6 +182,13 @@ export interface SessionStore {
   endSession(input: EndSessionInput): Promise<SessionRecord | undefined>;
   /** endSession for each live session of a user that matches; returns those it ended. */
   endSessions(input: EndSessionsInput): Promise<SessionRecord[]>;
+  /**
+   * Ends an SSO session (client `sessiond`) as endSession does and, if this call is the one that
+   * ends it, every live session it authorized (`ssoSessionId` = it; reason `sso_session_ended`,
+   * an `authorizedLog` row each), in one transaction. Returns the SSO session first, then those;
+   * empty if the SSO session had already ended (exactly one caller wins, and cascades).
+   */
+  endSSOSession(input: EndSSOSessionInput): Promise<SessionRecord[]>;
   /**
    * Slides the idle deadline (now + the session's idle timeout) of a session that is live at
    * `now`; returns the updated session, or undefined if it has ended or timed out.

@@ -58,7 +58,7 @@ export class WebhookSender {
 }
 
 /** A network failure in a few words: the timeout, or the system error code (ECONNREFUSED, ...). */
-function describeFailure(error: unknown): string {
+export function describeFailure(error: unknown): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return error.name === 'TimeoutError' ? 'timeout' : 'aborted';
   }

@@ -562,6 +562,50 @@ export function describeSessionStoreConformance(
         expect(await store.listLiveSessions(user.id, T0 + 3)).toEqual([]);
       });
 
+      it('ending an SSO session ends the live sessions it authorized with it, once (decision 030)', async () => {
+        const user = await newUser();
+        const sso = await newSession({ clientId: 'sessiond' }, user.id);
+        const app = await newSession({ clientId: 'shop', ssoSessionId: sso.session.id }, user.id);
+        const other = await newSession({ clientId: 'blog', ssoSessionId: sso.session.id }, user.id);
+        const alreadyEnded = await newSession({ clientId: 'blog', ssoSessionId: sso.session.id }, user.id);
+        await store.endSession({
+          sessionId: alreadyEnded.session.id,
+          reason: 'logout',
+          now: T0 + 1,
+          log: log('logout', alreadyEnded.session),
+        });
+        const unrelated = await newSession({ clientId: 'shop' }, user.id);
+        const input = {
+          sessionId: sso.session.id,
+          reason: 'logout' as const,
+          now: T0 + 2,
+          log: log('logout', sso.session),
+          authorizedLog: (s: SessionRecord) => ({ ...log('session_revoked', s), detail: { cascade: true } }),
+        };
+        const results = await Promise.all([store.endSSOSession(input), store.endSSOSession(input)]);
+        const ended = results.find((r) => r.length > 0)!;
+        expect(results.filter((r) => r.length > 0)).toHaveLength(1);
+        expect(ended[0]?.id).toBe(sso.session.id);
+        expect(
+          ended
+            .slice(1)
+            .map((s) => s.id)
+            .sort(),
+        ).toEqual([app.session.id, other.session.id].sort());
+        expect((await store.findSession(app.session.id))?.endReason).toBe('sso_session_ended');
+        expect((await store.findSession(alreadyEnded.session.id))?.endReason).toBe('logout');
+        expect((await store.findRefreshToken(app.tokenHash))?.status).toBe('revoked');
+        expect((await store.findSession(unrelated.session.id))?.endedAt).toBeNull();
+        const logs = await store.listLogs({ userId: user.id, limit: 20 });
+        expect(
+          logs
+            .filter((l) => l.action === 'session_revoked')
+            .map((l) => l.sessionId)
+            .sort(),
+        ).toEqual([app.session.id, other.session.id].sort());
+        expect(logs.filter((l) => l.action === 'logout' && l.sessionId === sso.session.id)).toHaveLength(1);
+      });
+
       it('lists live sessions newest first, leaving out ended and timed-out ones', async () => {
         const user = await newUser();
         const older = await newSession({}, user.id);
