@@ -30,6 +30,10 @@ import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
 import { PasskeyService } from './passkeys/passkey-service.js';
 import { PasskeyStore } from './passkeys/passkey-store.js';
 import { backchannelLogoutDispatcherFrom } from './provider/backchannel-logout.js';
+import { AuthorizationCodeStore } from './provider/authorization-code-store.js';
+import { AuthorizationService } from './provider/authorization-service.js';
+import { AuthorizationCodeGrant } from './provider/code-grant.js';
+import { IDTokenIssuer } from './provider/id-token-issuer.js';
 import { SSOSessionCookie } from './provider/sso-session-cookie.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
@@ -222,6 +226,24 @@ export async function createServices(input: {
     clock,
     issuer: config.issuer,
   });
+  const authorizationCodes = new AuthorizationCodeStore(database);
+  const authorization = new AuthorizationService({
+    codes: authorizationCodes,
+    ceremonies,
+    clock,
+    issuer: config.issuer,
+  });
+  const authorizationCodeGrant = new AuthorizationCodeGrant({
+    codes: authorizationCodes,
+    store,
+    sessions,
+    ending,
+    clock,
+  });
+  const idTokens = new IDTokenIssuer(keys, clock, {
+    issuer: config.issuer,
+    ttlSeconds: config.accessTokenTTLSeconds,
+  });
   const loginState = new LoginStateCookie({
     box: new SecretBox(masterSecret, 'oidc-login-state'),
     clock,
@@ -279,6 +301,9 @@ export async function createServices(input: {
     oidcProviders,
     loginState,
     ssoCookie,
+    authorization,
+    authorizationCodeGrant,
+    idTokens,
     transport,
     state,
     syncHub,

@@ -48,7 +48,8 @@ describe('a standard OAuth client library against sessiond', () => {
       revocation_endpoint: `${server.url}/oauth/revoke`,
       introspection_endpoint: `${server.url}/oauth/introspect`,
       jwks_uri: `${server.url}/.well-known/jwks.json`,
-      grant_types_supported: ['refresh_token'],
+      // The authorization code grant is issue 15's OpenID provider (test/provider/).
+      grant_types_supported: ['authorization_code', 'refresh_token'],
     });
   });
 

@@ -166,7 +166,7 @@ describe('POST /oauth/token (RFC 6749 §6, §5.2)', () => {
 
   it('unsupported_grant_type, invalid_client, invalid_request, invalid_scope', async () => {
     await expectOAuthError(
-      form('/oauth/token', { grant_type: 'authorization_code', code: 'x', client_id: 'default' }),
+      form('/oauth/token', { grant_type: 'password', username: 'x', password: 'y', client_id: 'default' }),
       400,
       'unsupported_grant_type',
     );

@@ -58,6 +58,15 @@ export class DeviceService {
   }
 
   /**
+   * A device the server itself established (the SSO session's, for an app session an
+   * authorization code opens, issue 15): no claim to check, nothing new recorded.
+   */
+  async established(userId: string, deviceId: string): Promise<RecognisedDevice | undefined> {
+    const device = await this.store.findDevice(userId, deviceId);
+    return device && { kind: 'recognised', device, isNew: false, secret: undefined, claimRefused: false };
+  }
+
+  /**
    * What `recognise` would find, without recording the sighting: for judging a sign-in that may
    * not open a session (one waiting for its second factor must not add a device to the account).
    */

@@ -24,23 +24,26 @@ export function authenticateBasicClient<C extends BasicClient>(
   header: string | undefined,
   registered: readonly C[],
 ): C | undefined {
+  const credentials = basicCredentials(header);
+  if (!credentials) return undefined;
+  const client = registered.find((candidate) => candidate.id === credentials.id);
+  // Compare against a dummy when the id is unknown, so timing does not reveal which ids exist.
+  const ok = constantTimeEqual(sha256(credentials.secret), client?.secretHash ?? '\u0000unregistered');
+  return client && ok ? client : undefined;
+}
+
+/** The id and secret of an HTTP Basic header (RFC 6749 §2.3.1: each form-urlencoded), or undefined. */
+export function basicCredentials(header: string | undefined): { id: string; secret: string } | undefined {
   const match = header ? /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header) : null;
   if (!match?.[1]) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) return undefined;
-  let id: string;
-  let secret: string;
   try {
-    id = formDecode(decoded.slice(0, colon));
-    secret = formDecode(decoded.slice(colon + 1));
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     return undefined;
   }
-  const client = registered.find((candidate) => candidate.id === id);
-  // Compare against a dummy when the id is unknown, so timing does not reveal which ids exist.
-  const ok = constantTimeEqual(sha256(secret), client?.secretHash ?? '\u0000unregistered');
-  return client && ok ? client : undefined;
 }
 
 function formDecode(value: string): string {

@@ -5,6 +5,11 @@ import { sendError } from '../http/error-handler.js';
 import { formParameters, parseFormBody, required } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
 import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
+import { authenticateClient } from '../provider/client-authentication.js';
+import { sessionScopes } from '../provider/id-token-issuer.js';
+import { providerMetadata } from '../provider/provider-metadata.js';
+import type { TokenGrant } from '../sessions/session-service.js';
+import { providerRoutes } from './provider.js';
 
 /**
  * The OAuth 2.0 endpoints, each as its RFC writes it: form-encoded requests, RFC 6749 §5.2
@@ -12,7 +17,7 @@ import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
  * apply to these routes only.
  */
 export async function oauthRoutes(app: FastifyInstance): Promise<void> {
-  const { oauth, config } = app.sessiond;
+  const { oauth, config, store, authorizationCodeGrant, idTokens } = app.sessiond;
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -43,51 +48,82 @@ export async function oauthRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(500).send({ error: 'server_error', error_description: 'internal error' });
   });
 
-  app.get('/.well-known/oauth-authorization-server', async () => ({
-    issuer: config.issuer,
-    token_endpoint: `${config.issuer}/oauth/token`,
-    revocation_endpoint: `${config.issuer}/oauth/revoke`,
-    introspection_endpoint: `${config.issuer}/oauth/introspect`,
-    jwks_uri: `${config.issuer}/.well-known/jwks.json`,
-    grant_types_supported: ['refresh_token'],
-    // Sessions start at POST /api/auth/session/create, not at an authorization endpoint.
-    response_types_supported: [],
-    token_endpoint_auth_methods_supported: ['none'],
-    revocation_endpoint_auth_methods_supported: ['none'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
-    sessiond_revocation_stream_endpoint: `${config.issuer}/api/revocations/stream`,
-  }));
+  // RFC 8414 and OpenID Discovery serve one document (provider-metadata.ts): they cannot disagree.
+  app.get('/.well-known/oauth-authorization-server', async () => providerMetadata(config));
+  await app.register(providerRoutes);
 
   app.post('/oauth/token', async (request) => {
     const parameters = formParameters(request.body);
     const grantType = required(parameters, 'grant_type');
-    const clientId = oauth.requireClient(parameters.get('client_id'));
+    const client = authenticateClient(
+      { authorization: request.headers.authorization, parameters },
+      config.clientRegistry,
+    );
+    if (grantType === 'authorization_code') {
+      const { grant, nonce } = await authorizationCodeGrant.exchange(
+        {
+          client,
+          code: required(parameters, 'code'),
+          redirectURI: parameters.get('redirect_uri'),
+          codeVerifier: parameters.get('code_verifier'),
+        },
+        requestContext(request),
+      );
+      return tokenResponse(grant, nonce);
+    }
     if (grantType !== 'refresh_token') {
-      throw new OAuthError('unsupported_grant_type', 'only the refresh_token grant is supported');
+      throw new OAuthError(
+        'unsupported_grant_type',
+        'only the authorization_code and refresh_token grants are supported',
+      );
     }
     const scope = parameters.get('scope');
     const grant = await oauth.refreshGrant(
       {
-        clientId,
+        clientId: client.id,
         refreshToken: required(parameters, 'refresh_token'),
         ...(scope !== undefined ? { scope } : {}),
       },
       requestContext(request),
     );
-    return {
+    return tokenResponse(grant, undefined);
+  });
+
+  /** RFC 6749 §5.1; an app session with the openid scope gets an ID token, on refresh too (OpenID Core §12.2). */
+  async function tokenResponse(
+    grant: TokenGrant,
+    nonce: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const body: Record<string, unknown> = {
       access_token: grant.access.token,
       token_type: 'Bearer',
       expires_in: grant.access.expiresIn,
       refresh_token: grant.refreshToken,
     };
-  });
+    const scopes = sessionScopes(grant.session);
+    if (scopes.length === 0) return body;
+    body.scope = scopes.join(' ');
+    if (!scopes.includes('openid')) return body;
+    const user = await store.findUserById(grant.session.userId);
+    if (!user) throw new OAuthError('invalid_grant', 'the user of this session no longer exists');
+    body.id_token = await idTokens.issue({
+      session: grant.session,
+      user,
+      accessToken: grant.access.token,
+      nonce,
+    });
+    return body;
+  }
 
   app.post('/oauth/revoke', async (request, reply) => {
     const parameters = formParameters(request.body);
-    const clientId = oauth.requireClient(parameters.get('client_id'));
+    const client = authenticateClient(
+      { authorization: request.headers.authorization, parameters },
+      config.clientRegistry,
+    );
     const hint = parameters.get('token_type_hint');
     await oauth.revoke(
-      { clientId, token: required(parameters, 'token'), ...(hint !== undefined ? { hint } : {}) },
+      { clientId: client.id, token: required(parameters, 'token'), ...(hint !== undefined ? { hint } : {}) },
       requestContext(request),
     );
     return reply.code(200).send();

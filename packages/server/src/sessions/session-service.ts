@@ -51,6 +51,11 @@ export interface StartSessionInput {
   /** An authorization-code session (issue 15): the SSO session it came from, and the scopes granted. */
   ssoSessionId?: string;
   scope?: string;
+  /**
+   * The session whose device this one shares (the SSO session, for an app session an authorization
+   * code opens): the app's token request comes from the app, not the browser that signed in.
+   */
+  sameDeviceAs?: SessionRecord;
 }
 
 /** What sign-in, refresh and step-up hand back to the client. */
@@ -156,7 +161,9 @@ export class SessionService {
     if (clientId !== SSO_CLIENT_ID && !this.deps.clients.includes(clientId))
       throw new SessiondError('invalid_request', 'unknown client_id');
     const { authentication } = input;
-    const recognised = await devices.recognise(user.id, input.device, context);
+    const recognised =
+      (input.sameDeviceAs && (await devices.established(user.id, input.sameDeviceAs.deviceId))) ??
+      (await devices.recognise(user.id, input.device, context));
     const { device, isNew } = recognised;
     const now = clock.now();
     const verdict =
