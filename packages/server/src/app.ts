@@ -25,6 +25,7 @@ import { opsRoutes } from './routes/ops.js';
 import { passkeyRoutes } from './routes/passkeys.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { signInPageRoutes } from './routes/sign-in-page.js';
 import { stateRoutes } from './routes/state.js';
 import { syncRoutes } from './routes/sync.js';
 import { resolveMasterSecret } from './secret.js';
@@ -169,6 +170,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(passkeyRoutes);
   await app.register(deviceRoutes);
   await app.register(oauthRoutes);
+  await app.register(signInPageRoutes);
   await app.register(revocationRoutes);
   await app.register(stateRoutes);
   await app.register(syncRoutes);

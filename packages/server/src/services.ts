@@ -34,6 +34,9 @@ import { AuthorizationCodeStore } from './provider/authorization-code-store.js';
 import { AuthorizationService } from './provider/authorization-service.js';
 import { AuthorizationCodeGrant } from './provider/code-grant.js';
 import { IDTokenIssuer } from './provider/id-token-issuer.js';
+import { SignInPage } from './provider/sign-in-page.js';
+import { SignInPageCSRF } from './provider/sign-in-page-csrf.js';
+import { SignInPageDevice } from './provider/sign-in-page-device.js';
 import { SSOSessionCookie } from './provider/sso-session-cookie.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
@@ -244,6 +247,20 @@ export async function createServices(input: {
     issuer: config.issuer,
     ttlSeconds: config.accessTokenTTLSeconds,
   });
+  // sessiond's own sign-in page for authorization requests (decision 029).
+  const signInPage = new SignInPage({
+    authorization,
+    sessions,
+    passkeys,
+    pendingSignIns,
+    emailCodes,
+    stepUpPolicy,
+    store,
+    ssoCookie,
+    device: new SignInPageDevice(transport.cookies, config.issuer),
+    csrf: new SignInPageCSRF({ masterSecret, issuer: config.issuer }),
+    clients: config.clientRegistry,
+  });
   const loginState = new LoginStateCookie({
     box: new SecretBox(masterSecret, 'oidc-login-state'),
     clock,
@@ -301,6 +318,7 @@ export async function createServices(input: {
     oidcProviders,
     loginState,
     ssoCookie,
+    signInPage,
     authorization,
     authorizationCodeGrant,
     idTokens,

@@ -243,7 +243,9 @@ export class PasskeyService implements PasskeyAssertions {
   }
 
   /** The step-up's options for a signed-in session (a flagged session may ask: that is what it is for). */
-  async stepUpOptions(auth: Authenticated): Promise<StartedCeremony<PublicKeyCredentialRequestOptionsJSON>> {
+  async stepUpOptions(
+    auth: Pick<Authenticated, 'session'>,
+  ): Promise<StartedCeremony<PublicKeyCredentialRequestOptionsJSON>> {
     const user = await this.deps.store.findUserById(auth.session.userId);
     if (!user) throw new SessiondError('session_revoked', 'the account of this session is gone');
     return this.startAssertion(user, { sessionId: auth.session.id });

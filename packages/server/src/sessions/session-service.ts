@@ -101,10 +101,34 @@ export class SessionService {
     input: { email: string; password: string; totp?: string; device?: DeviceInput; clientId?: string },
     context: RequestContext,
   ): Promise<TokenGrant> {
-    const { accounts, devices } = this.deps;
     const clientId = input.clientId ?? 'default';
     if (!this.deps.clients.includes(clientId))
       throw new SessiondError('invalid_request', 'unknown client_id');
+    return this.#signIn(input, clientId, context);
+  }
+
+  /**
+   * A password sign-in on sessiond's own sign-in page (issue 15, decision 029): it opens an SSO
+   * session (client `sessiond`), a client no caller of the JSON API may name.
+   */
+  async signInToSSO(
+    input: { email: string; password: string; device?: DeviceInput | undefined },
+    context: RequestContext,
+  ): Promise<TokenGrant> {
+    const { device, ...credentials } = input;
+    return this.#signIn(
+      { ...credentials, ...(device !== undefined ? { device } : {}) },
+      SSO_CLIENT_ID,
+      context,
+    );
+  }
+
+  async #signIn(
+    input: { email: string; password: string; totp?: string; device?: DeviceInput },
+    clientId: string,
+    context: RequestContext,
+  ): Promise<TokenGrant> {
+    const { accounts, devices } = this.deps;
     const check = await accounts.checkCredentials({
       email: input.email,
       password: input.password,
@@ -348,7 +372,11 @@ export class SessionService {
    * `auth_time` is fresh, the factor joins `amr`, the step-up flag clears and the tokens are new.
    * The session's state (cart, follows) is the user's and is not touched.
    */
-  async stepUp(auth: Authenticated, proof: FactorProof, context: RequestContext): Promise<TokenGrant> {
+  async stepUp(
+    auth: Pick<Authenticated, 'session'>,
+    proof: FactorProof,
+    context: RequestContext,
+  ): Promise<TokenGrant> {
     const { store, clock, bus } = this.deps;
     const user = await store.findUserById(auth.session.userId);
     if (!user) throw endedSessionError(auth.session, clock.now());
