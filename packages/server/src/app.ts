@@ -19,6 +19,7 @@ import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { backendRoutes } from './routes/backend.js';
 import { deviceRoutes } from './routes/devices.js';
+import { endSessionRoutes } from './routes/end-session.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { opsRoutes } from './routes/ops.js';
@@ -170,6 +171,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(passkeyRoutes);
   await app.register(deviceRoutes);
   await app.register(oauthRoutes);
+  await app.register(endSessionRoutes);
   await app.register(signInPageRoutes);
   await app.register(revocationRoutes);
   await app.register(stateRoutes);
