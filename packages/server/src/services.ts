@@ -29,10 +29,11 @@ import { UpstreamProviders } from './oidc/upstream-providers.js';
 import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
 import { PasskeyService } from './passkeys/passkey-service.js';
 import { PasskeyStore } from './passkeys/passkey-store.js';
-import { backchannelLogoutDispatcherFrom } from './provider/backchannel-logout.js';
 import { AuthorizationCodeStore } from './provider/authorization-code-store.js';
 import { AuthorizationService } from './provider/authorization-service.js';
+import { backchannelLogoutDispatcherFrom } from './provider/backchannel-logout.js';
 import { AuthorizationCodeGrant } from './provider/code-grant.js';
+import { EndSession } from './provider/end-session.js';
 import { IDTokenIssuer } from './provider/id-token-issuer.js';
 import { SignInPage } from './provider/sign-in-page.js';
 import { SignInPageCSRF } from './provider/sign-in-page-csrf.js';
@@ -229,6 +230,15 @@ export async function createServices(input: {
     clock,
     issuer: config.issuer,
   });
+  // RP-initiated logout (decision 030).
+  const endSession = new EndSession({
+    keys,
+    store,
+    ending,
+    issuer: config.issuer,
+    clients: config.clientRegistry,
+    masterSecret,
+  });
   const authorizationCodes = new AuthorizationCodeStore(database);
   const authorization = new AuthorizationService({
     codes: authorizationCodes,
@@ -318,6 +328,7 @@ export async function createServices(input: {
     oidcProviders,
     loginState,
     ssoCookie,
+    endSession,
     signInPage,
     authorization,
     authorizationCodeGrant,
