@@ -2,7 +2,7 @@ import { generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Hop, RedirectBrowser } from '../helpers/redirect-browser.js';
+import type { PageHop as Hop, SignInPageBrowser } from '../helpers/sign-in-page.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { RESOURCE_SERVER, type TestServer } from '../helpers/test-server.js';
 import {
@@ -12,6 +12,7 @@ import {
   jwtHeader,
   jwtPayload,
   NARROW,
+  newBrowser,
   startProvider,
   type User,
   WEB,
@@ -32,13 +33,13 @@ let server: TestServer;
 let clock: TestClock;
 let user: User;
 /** A browser with an SSO session at sessiond: authorization requests are answered at once. */
-let browser: RedirectBrowser;
+let browser: SignInPageBrowser;
 
 beforeAll(async () => {
   clock = new TestClock();
   server = await startProvider({ clock });
   user = await createUser(server);
-  browser = new RedirectBrowser();
+  browser = newBrowser(server);
   const first = await start();
   await authorizeInBrowser(browser, first.url, { user, stopAt: WEB.redirectURI });
 });
@@ -223,7 +224,7 @@ describe('the authorization endpoint refuses what the basic plan sends it', () =
 
   it('prompt=none without a session at sessiond: login_required (oidcc-prompt-none-not-logged-in)', async () => {
     const started = await start({ prompt: 'none' });
-    const hop = await new RedirectBrowser().get(started.url);
+    const hop = await newBrowser(server).get(started.url);
     const query = redirectedBack(hop);
     expect(query.get('error')).toBe('login_required');
     expect(query.get('state')).toBe(started.state);
@@ -286,7 +287,7 @@ describe('the authorization endpoint refuses what the basic plan sends it', () =
       redirect: 'manual',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        cookie: browser.jar(server.url).header('/oauth/authorize'),
+        cookie: browser.jar.header('/oauth/authorize'),
       },
       body: url.searchParams.toString(),
     });

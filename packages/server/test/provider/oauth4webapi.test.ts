@@ -1,6 +1,5 @@
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedirectBrowser } from '../helpers/redirect-browser.js';
 import { RESOURCE_SERVER, type TestServer } from '../helpers/test-server.js';
 import {
   ALL_SCOPES,
@@ -8,6 +7,7 @@ import {
   authorizeInBrowser,
   CONFIDENTIAL,
   createUser,
+  newBrowser,
   startProvider,
   type User,
   WEB,
@@ -75,7 +75,7 @@ async function signIn(options: {
   user: User;
 }): Promise<{ tokens: oauth.TokenEndpointResponse; claims: oauth.IDToken; callback: URL }> {
   const started = await authorizationRequest(options.client, options.redirectURI);
-  const { callback } = await authorizeInBrowser(new RedirectBrowser(), started.url.href, {
+  const { callback } = await authorizeInBrowser(newBrowser(server), started.url.href, {
     user: options.user,
     stopAt: options.redirectURI,
   });
@@ -224,7 +224,7 @@ describe('oauth4webapi 3 as a relying party of sessiond', () => {
   it('the library refuses an authorization response without iss, or with another issuer’s (RFC 9207)', async () => {
     const user = await createUser(server);
     const started = await authorizationRequest(web, WEB.redirectURI);
-    const { callback } = await authorizeInBrowser(new RedirectBrowser(), started.url.href, {
+    const { callback } = await authorizeInBrowser(newBrowser(server), started.url.href, {
       user,
       stopAt: WEB.redirectURI,
     });

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../helpers/api.js';
-import { RedirectBrowser } from '../helpers/redirect-browser.js';
+import type { SignInPageBrowser } from '../helpers/sign-in-page.js';
 import { RESOURCE_SERVER, type TestServer } from '../helpers/test-server.js';
 import {
   ALL_SCOPES,
@@ -10,8 +10,10 @@ import {
   CONFIDENTIAL,
   createUser,
   jwtHeader,
+  newBrowser,
   startProvider,
   type User,
+  visit,
   WEB,
 } from './rp-harness.js';
 
@@ -41,9 +43,9 @@ function discoverPublic(): Promise<client.Configuration> {
 /** The library's own authorization request, the user in a browser, the library's code exchange. */
 async function signInWith(
   config: client.Configuration,
-  options: { redirectURI: string; user: User; browser?: RedirectBrowser; scope?: string },
+  options: { redirectURI: string; user: User; browser?: SignInPageBrowser; scope?: string },
 ) {
-  const browser = options.browser ?? new RedirectBrowser();
+  const browser = options.browser ?? newBrowser(server);
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -194,7 +196,7 @@ describe('openid-client 6 as a relying party of sessiond', () => {
 
   it('a second app in the same browser signs in without the page (the SSO session), as its own session', async () => {
     const user = await createUser(server);
-    const browser = new RedirectBrowser();
+    const browser = newBrowser(server);
     const web = await signInWith(await discoverPublic(), { redirectURI: WEB.redirectURI, user, browser });
     const confidential = await client.discovery(
       new URL(server.url),
@@ -237,8 +239,9 @@ describe('openid-client 6 as a relying party of sessiond', () => {
       post_logout_redirect_uri: WEB.postLogoutRedirectURI,
       state,
     });
-    const { final } = await browser.follow(logout.href, { stopAt: [WEB.postLogoutRedirectURI] });
-    const back = new URL(final);
+    const answer = await visit(browser, logout.href);
+    expect(answer.status).toBe(302);
+    const back = new URL(answer.location!);
     expect(`${back.origin}${back.pathname}`).toBe(WEB.postLogoutRedirectURI);
     expect(back.searchParams.get('state')).toBe(state);
     await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({

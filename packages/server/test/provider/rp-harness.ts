@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PASSWORD, request, uniqueEmail } from '../helpers/api.js';
-import type { Hop, RedirectBrowser } from '../helpers/redirect-browser.js';
-import { ssoSessionFor, ssoTestRoute } from '../helpers/sso.js';
+import { type PageHop, SignInPageBrowser, signInThroughPage } from '../helpers/sign-in-page.js';
 import type { TestClock } from '../helpers/test-clock.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -67,8 +66,6 @@ export function startProvider(
   return startTestServer({
     issuerIsURL: true,
     ...(options.clock ? { clock: options.clock } : {}),
-    // Slice A's test-only SSO sign-in, used only while the sign-in page is not there (see authorizeInBrowser).
-    routes: ssoTestRoute,
     env: { SESSIOND_CLIENTS: registeredClients(options.extraClients), ...options.env },
   });
 }
@@ -89,110 +86,42 @@ export async function createUser(server: TestServer): Promise<User> {
   return { email, password: PASSWORD, id: signup.body.user.id };
 }
 
-/**
- * Posts a form as a browser would from sessiond's own page (same-origin, its cookies), without
- * following the redirect it answers.
- */
-export async function postForm(
-  browser: RedirectBrowser,
-  url: string,
-  form: Record<string, string>,
-): Promise<Hop> {
-  const target = new URL(url);
-  const jar = browser.jar(target.origin);
-  const cookie = jar.header(target.pathname);
-  const response = await fetch(target, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      origin: target.origin,
-      'sec-fetch-site': 'same-origin',
-      ...(cookie ? { cookie } : {}),
-    },
-    body: new URLSearchParams(form).toString(),
-  });
-  jar.update(response.headers);
-  const location = response.headers.get('location');
-  return {
-    url,
-    status: response.status,
-    location: location === null ? undefined : new URL(location, target).href,
-    headers: response.headers,
-    body: await response.text(),
-  };
-}
-
-/** The first POST form of a page: its action and its inputs' values (hidden fields included). */
-export function parseForm(page: Hop): { action: string; fields: Record<string, string> } {
-  const form = /<form\b[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(page.body);
-  if (!form) throw new Error(`no form on ${page.url} (status ${page.status}): ${page.body.slice(0, 300)}`);
-  const action = /\baction="([^"]*)"/i.exec(form[0])?.[1] ?? page.url;
-  const fields: Record<string, string> = {};
-  for (const input of form[1]?.matchAll(/<input\b[^>]*>/gi) ?? []) {
-    const name = /\bname="([^"]*)"/i.exec(input[0])?.[1];
-    if (name === undefined) continue;
-    fields[name] = unescapeAttribute(/\bvalue="([^"]*)"/i.exec(input[0])?.[1] ?? '');
-  }
-  return { action: new URL(unescapeAttribute(action), page.url).href, fields };
-}
-
-function unescapeAttribute(value: string): string {
-  return value
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&#96;/g, '`')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+/** A browser at sessiond (slice B's, with one cookie jar for sessiond's origin: SSO, CSRF, device). */
+export function newBrowser(server: TestServer): SignInPageBrowser {
+  return new SignInPageBrowser(server.url);
 }
 
 /**
- * Walks an authorization request the way the user's browser does: to sessiond's sign-in page if
- * it has no SSO session there, the form filled in and posted, then the redirects back, stopping
- * at the RP's redirect URI. Returns that URL (the authorization response) and every hop.
+ * Walks an authorization request the way the user's browser does: through sessiond's real
+ * sign-in page if it has no SSO session there (slice B's signInThroughPage fills the form), then
+ * the redirects back, stopping at the RP's redirect URI (not fetched). Without `user`, the browser
+ * must already be signed in (or the answer must be an error sent back to the RP).
  */
 export async function authorizeInBrowser(
-  browser: RedirectBrowser,
+  browser: SignInPageBrowser,
   authorizationURL: string,
   options: { user?: User; stopAt: string },
-): Promise<{ callback: string; hops: Hop[] }> {
-  const first = await browser.follow(authorizationURL, { stopAt: [options.stopAt] });
-  if (first.final.startsWith(options.stopAt)) return { callback: first.final, hops: first.hops };
-  const page = first.hops.at(-1);
-  if (!page || !new URL(first.final).pathname.startsWith('/oauth/sign-in')) {
-    throw new Error(
-      `the authorization request stopped at ${first.final} (${page?.status}): ${page?.body.slice(0, 300)}`,
-    );
+): Promise<{ callback: string }> {
+  let callback: string | undefined;
+  if (options.user) {
+    const { redirect } = await signInThroughPage(authorizationURL, {
+      email: options.user.email,
+      password: options.user.password,
+      browser,
+    });
+    callback = redirect.href;
+  } else {
+    callback = (await browser.follow(await browser.get(authorizationURL))).location;
   }
-  if (!options.user) throw new Error('the request needs a sign-in and no user was given');
-  if (page.status === 404) {
-    // No sign-in page yet (slice B): open the SSO session through slice A's test route, as the
-    // page would, and send the browser through the authorization request again.
-    const issuer = new URL(authorizationURL).origin;
-    const sso = await ssoSessionFor(issuer, options.user.id);
-    const [name = '', value = ''] = sso.cookie.split('=');
-    browser.jar(issuer).put(name, value, '/oauth');
-    const retry = await browser.follow(authorizationURL, { stopAt: [options.stopAt] });
-    if (!retry.final.startsWith(options.stopAt)) throw new Error(`stopped at ${retry.final}`);
-    return { callback: retry.final, hops: [...first.hops, ...retry.hops] };
+  if (callback === undefined || !callback.startsWith(options.stopAt)) {
+    throw new Error(`the authorization request did not come back to ${options.stopAt}: ${callback}`);
   }
-  const form = parseForm(page);
-  const posted = await postForm(browser, form.action, {
-    ...form.fields,
-    email: options.user.email,
-    password: options.user.password,
-  });
-  if (posted.location === undefined) {
-    throw new Error(`the sign-in form answered ${posted.status}: ${posted.body.slice(0, 300)}`);
-  }
-  const back = posted.location.startsWith(options.stopAt)
-    ? { hops: [], final: posted.location }
-    : await browser.follow(posted.location, { stopAt: [options.stopAt] });
-  if (!back.final.startsWith(options.stopAt)) {
-    throw new Error(`the sign-in did not come back to the RP: stopped at ${back.final}`);
-  }
-  return { callback: back.final, hops: [...first.hops, posted, ...back.hops] };
+  return { callback };
+}
+
+/** GETs `url` in the browser and follows sessiond's own redirects; the answer that is a page or leaves sessiond. */
+export async function visit(browser: SignInPageBrowser, url: string): Promise<PageHop> {
+  return browser.follow(await browser.get(url));
 }
 
 /** RFC 7636 / OpenID Core §3.1.3.6: base64url of the left half of SHA-256 (RS256) of the access token. */
