@@ -31,6 +31,8 @@ export type AuthorizationErrorCode =
   | 'invalid_scope'
   | 'login_required'
   | 'interaction_required'
+  | 'request_not_supported'
+  | 'request_uri_not_supported'
   | 'server_error';
 
 export type ParsedAuthorizationRequest =
@@ -94,9 +96,9 @@ export function parseAuthorizationRequest(
   if (repeated.size > 0) return fail('invalid_request', `${[...repeated][0]} appears more than once`);
   if (stateValue !== undefined && state === undefined)
     return fail('invalid_request', 'state has characters RFC 6749 does not allow');
-  for (const name of ['request', 'request_uri']) {
-    if (values.has(name)) return fail('invalid_request', `${name} (request objects) is not supported`);
-  }
+  // OpenID Core §3.1.2.6 names the errors for request objects, which this provider does not take.
+  if (values.has('request')) return fail('request_not_supported', 'request objects are not supported');
+  if (values.has('request_uri')) return fail('request_uri_not_supported', 'request_uri is not supported');
   const responseType = values.get('response_type');
   if (responseType === undefined) return fail('invalid_request', 'the request has no response_type');
   if (responseType !== 'code')
