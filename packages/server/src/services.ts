@@ -208,6 +208,7 @@ export async function createServices(input: {
     activeSessions: () => store.countLiveSessions(clock.now()),
     webSocketConnections: () => syncHub.size,
     webhookBacklog: () => webhooks.backlog(),
+    backchannelLogoutBacklog: () => backchannelLogout.backlog(),
   });
   // Sign-in through upstream OpenID providers (decision 023).
   const oidcProviders = new UpstreamProviders(config.oidcProviders);

@@ -6,6 +6,8 @@ export interface MetricsSources {
   activeSessions(): Promise<number>;
   webSocketConnections(): number;
   webhookBacklog(): Promise<number>;
+  /** Session ends not yet passed by the furthest-behind back-channel logout client (decision 030). */
+  backchannelLogoutBacklog(): Promise<number>;
   /** Whether the event bus reaches the other nodes (always, in-process). */
   busConnected(): boolean;
 }
@@ -94,6 +96,14 @@ export class Metrics {
       registers,
       async collect() {
         this.set(await sources.webhookBacklog());
+      },
+    });
+    new Gauge({
+      name: 'sessiond_backchannel_logout_backlog',
+      help: 'Session ends not yet passed by the furthest-behind back-channel logout client (of any client)',
+      registers,
+      async collect() {
+        this.set(await sources.backchannelLogoutBacklog());
       },
     });
     new Gauge({

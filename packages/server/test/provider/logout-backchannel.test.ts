@@ -189,6 +189,8 @@ describe('delivery', () => {
     const cursors = new WebhookStore(server.app.sessiond.database);
     await until(async () => (await cursors.findCursor(backchannelCursorKey('blog')))?.attempts === 1);
     expect((await cursors.findCursor(backchannelCursorKey('blog')))?.lastError).toBe('HTTP 500');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/^sessiond_backchannel_logout_backlog (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     // Not before its retry time.
     await settle();
     expect(receiver.received.length - before).toBe(1);
