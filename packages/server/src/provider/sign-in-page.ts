@@ -14,6 +14,7 @@ import type { AuthorizationNeeds } from './authorization-needs.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import type { AuthorizationService } from './authorization-service.js';
 import { type RegisteredClient, SSO_CLIENT_ID } from './client-registry.js';
+import { redirectTargetOf, signInPageCSP } from './sign-in-page-csp.js';
 import type { SignInPageCSRF } from './sign-in-page-csrf.js';
 import type { SignInPageDevice } from './sign-in-page-device.js';
 import type { SafeHTML } from './sign-in-page-html.js';
@@ -411,6 +412,7 @@ export class SignInPage {
   ): Frame {
     const client = this.deps.clients.find((candidate) => candidate.id === pending.clientId);
     const loginHint = (pending as { loginHint?: string }).loginHint;
+    reply.header('content-security-policy', signInPageCSP(redirectTargetOf(pending.redirectURI)));
     return {
       clientName: client?.name ?? pending.clientId,
       requestId,

@@ -9,24 +9,9 @@ import { formParameters, parseFormBody } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
 import type { PageAnswer, PageProof } from '../provider/sign-in-page.js';
 import { SIGN_IN_CSS, SIGN_IN_JS } from '../provider/sign-in-page-assets.js';
+import { signInPageCSP } from '../provider/sign-in-page-csp.js';
 import { ASSET_PATH, messageView } from '../provider/sign-in-page-views.js';
 import type { StepUpFactor } from '../store/records.js';
-
-/**
- * Decision 029: nothing but sessiond's own files, no framing, no referrer, forms only to
- * sessiond. `form-action` also governs where a form's redirect may go (CSP3 §6.4.1 in Chromium),
- * so `formActionSources` adds the redirect target's origin for the one answer that needs it.
- */
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 
 const RequestId = z.string().min(1).max(128);
 const Csrf = z.string().max(128).optional();
@@ -142,8 +127,9 @@ export async function signInPageRoutes(app: FastifyInstance): Promise<void> {
     },
   );
   app.addHook('onSend', async (request, reply) => {
+    // A page of a pending request set its own (form-action names the app's redirect target).
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', signInPageCSP());
     reply
-      .header('content-security-policy', CSP)
       .header('x-frame-options', 'DENY')
       .header('referrer-policy', 'no-referrer')
       .header('x-content-type-options', 'nosniff')

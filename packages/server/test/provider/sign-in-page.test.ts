@@ -21,6 +21,8 @@ const CLIENTS = [
 ];
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** A page of a pending request may also post (be redirected) to the app's redirect URI origin. */
+const PAGE_CSP = CSP.replace("form-action 'self'", "form-action 'self' https://app.example");
 
 let server: TestServer;
 
@@ -109,7 +111,7 @@ describe('the sign-in page', () => {
   it('renders an accessible form with strict headers', async () => {
     const { page } = await openPage();
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(page.headers.get('content-security-policy')).toBe(CSP);
+    expect(page.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
