@@ -21,6 +21,8 @@ export interface AuthorizationRequest {
   acr: AssuranceLevel | undefined;
   /** Epoch ms: when sessiond received the request (prompt=login needs an authentication after it). */
   receivedAt: number;
+  /** OpenID Core §3.1.2.1 `login_hint`: the sign-in page fills the email field with it (escaped). */
+  loginHint?: string;
 }
 
 /** Authorization error codes (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6). */
@@ -137,6 +139,7 @@ export function parseAuthorizationRequest(
   if (maxAgeText !== undefined && !/^\d{1,10}$/.test(maxAgeText)) {
     return fail('invalid_request', 'max_age must be a non-negative integer (seconds)');
   }
+  const loginHint = values.get('login_hint');
   const known = (values.get('acr_values') ?? '')
     .split(' ')
     .filter((value): value is AssuranceLevel => (ACR_VALUES_SUPPORTED as readonly string[]).includes(value));
@@ -155,6 +158,8 @@ export function parseAuthorizationRequest(
       // acr_values is a preference list: the weakest level listed is enough.
       acr: known.includes('aal1') ? 'aal1' : known.includes('aal2') ? 'aal2' : undefined,
       receivedAt: now,
+      // A hint only: never trusted, at most an email's length.
+      ...(loginHint !== undefined && loginHint.length <= 254 ? { loginHint } : {}),
     },
   };
 }

@@ -411,7 +411,7 @@ export class SignInPage {
     pending: AuthorizationRequest,
   ): Frame {
     const client = this.deps.clients.find((candidate) => candidate.id === pending.clientId);
-    const loginHint = (pending as { loginHint?: string }).loginHint;
+    const { loginHint } = pending;
     reply.header('content-security-policy', signInPageCSP(redirectTargetOf(pending.redirectURI)));
     return {
       clientName: client?.name ?? pending.clientId,

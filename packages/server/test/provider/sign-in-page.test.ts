@@ -151,6 +151,12 @@ describe('the sign-in page', () => {
     expect(page.body).toContain('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;&amp;&#39;&quot;&#96;');
   });
 
+  it('fills the email with login_hint, escaped', async () => {
+    const { page } = await openPage({ login_hint: '"><script>alert(1)</script>' });
+    expect(page.body).not.toContain('<script>alert(1)');
+    expect(page.body).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+  });
+
   it('answers an unknown request with a page, not a redirect', async () => {
     const answer = await fetch(`${server.url}/oauth/sign-in?request=ar_nope`, { redirect: 'manual' });
     expect(answer.status).toBe(400);
