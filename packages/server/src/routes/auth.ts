@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { requestContext } from '../http/authenticate.js';
+import { AppClientId } from '../http/client-id.js';
 import { parseInput } from '../http/parse.js';
 import { CeremonyId, PasskeyAssertion } from '../http/passkey-bodies.js';
 import { tokenResponse } from '../http/views.js';
@@ -34,7 +35,7 @@ const CreateSessionBody = z.strictObject({
     .string()
     .regex(/^\d{6}$/, 'totp must be 6 digits')
     .optional(),
-  client_id: z.string().min(1).max(100).optional(),
+  client_id: AppClientId.optional(),
   device: DeviceBody.optional(),
 });
 

@@ -7,6 +7,7 @@ import type { RegisteredBackend } from '../config.js';
 import { SessiondError } from '../errors.js';
 import { adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
+import { AppClientId } from '../http/client-id.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import type { RequestContext } from '../http/request-context.js';
 import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
@@ -30,7 +31,7 @@ const CreateBody = z.strictObject({
   acr: z.enum(['aal1', 'aal2']).optional(),
   amr: z.array(z.enum(AMR_VALUES)).max(8).optional(),
   claims: Claims.optional(),
-  client_id: z.string().min(1).max(100).optional(),
+  client_id: AppClientId.optional(),
   /** The end user's address and user agent as the backend saw them (risk, devices, audit log). */
   ip: z
     .string()

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SessiondError } from '../errors.js';
 import { requestContext } from '../http/authenticate.js';
+import { AppClientId } from '../http/client-id.js';
 import { parseInput } from '../http/parse.js';
 import { tokenResponse } from '../http/views.js';
 import { DeviceId } from './auth.js';
@@ -13,7 +14,7 @@ const CodeChallenge = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'code_challenge mu
 
 const StartQuery = z.strictObject({
   redirect: z.string().max(2048).optional(),
-  client_id: z.string().min(1).max(100).optional(),
+  client_id: AppClientId.optional(),
   /** Native apps (RFC 8252): the app's own PKCE challenge; only S256. */
   code_challenge: CodeChallenge.optional(),
   code_challenge_method: z.literal('S256', 'code_challenge_method must be S256').optional(),

@@ -2,6 +2,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simp
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { authenticateRequest, requestContext } from '../http/authenticate.js';
+import { AppClientId } from '../http/client-id.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import { CeremonyId, PasskeyAssertion, PasskeyAttestation } from '../http/passkey-bodies.js';
 import { passkeyView } from '../http/views.js';
@@ -22,7 +23,7 @@ const RegisterBody = z.strictObject({
 const SignInBody = z.strictObject({
   ceremony_id: CeremonyId,
   response: PasskeyAssertion,
-  client_id: z.string().min(1).max(100).optional(),
+  client_id: AppClientId.optional(),
   device: DeviceBody.optional(),
 });
 const PasskeyParams = z.strictObject({ id: CredentialId });
