@@ -262,10 +262,8 @@ describe('the authorization endpoint refuses what the basic plan sends it', () =
     expect((await exchange(reordered)).status).toBe(200);
   });
 
-  // MISMATCH (slice A, reported): OpenID Core §3.1.2.6 names request_not_supported and
-  // request_uri_not_supported for a provider without request objects; sessiond answers
-  // invalid_request. `it.fails` keeps the suite green until that changes; then make it `it`.
-  it.fails('request objects: request_not_supported / request_uri_not_supported (OpenID Core §3.1.2.6)', async () => {
+  // OpenID Core §3.1.2.6 names these errors for a provider without request objects.
+  it('request objects: request_not_supported / request_uri_not_supported (OpenID Core §3.1.2.6)', async () => {
     for (const [name, error] of [
       ['request', 'request_not_supported'],
       ['request_uri', 'request_uri_not_supported'],
@@ -535,6 +533,121 @@ describe('ID token checks the relying party makes, and sessiond passes', () => {
       code: 'OAUTH_INVALID_RESPONSE',
       reason: 'JWT signature verification failed',
     });
+  });
+});
+
+describe('the config plan’s discovery checks (oidcc-discovery-endpoint-verification)', () => {
+  it('publishes every field OpenID Discovery §3 requires, for the issuer it is fetched from', async () => {
+    const response = await fetch(`${server.url}/.well-known/openid-configuration`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    const metadata = (await response.json()) as Record<string, unknown>;
+    // §4.3: the issuer is exactly the URL discovery was done against.
+    expect(metadata.issuer).toBe(server.url);
+    for (const field of [
+      'authorization_endpoint',
+      'token_endpoint',
+      'userinfo_endpoint',
+      'jwks_uri',
+      'response_types_supported',
+      'subject_types_supported',
+      'id_token_signing_alg_values_supported',
+      'scopes_supported',
+      'claims_supported',
+    ]) {
+      expect(metadata[field], field).toBeDefined();
+    }
+    for (const endpoint of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri']) {
+      expect(String(metadata[endpoint]).startsWith(`${server.url}/`), endpoint).toBe(true);
+    }
+    expect(metadata.scopes_supported).toContain('openid');
+    expect(metadata.response_types_supported).toContain('code');
+    expect(metadata.subject_types_supported).toEqual(['public']);
+    expect(metadata.id_token_signing_alg_values_supported).toContain('RS256');
+    expect(metadata.claims_supported).toEqual(expect.arrayContaining(['sub', 'iss', 'aud', 'exp', 'iat']));
+    // What sessiond does not do, it says it does not do.
+    expect(metadata.request_parameter_supported).toBe(false);
+    expect(metadata.request_uri_parameter_supported).toBe(false);
+    expect(metadata.claims_parameter_supported).toBe(false);
+    expect(metadata.registration_endpoint).toBeUndefined();
+  });
+
+  it('serves a JWKS of public RSA signing keys with distinct kids', async () => {
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as {
+      keys: Record<string, unknown>[];
+    };
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    const kids = jwks.keys.map((key) => key.kid);
+    expect(new Set(kids).size).toBe(kids.length);
+    for (const key of jwks.keys) {
+      expect(key).toMatchObject({
+        kty: 'RSA',
+        kid: expect.any(String),
+        n: expect.any(String),
+        e: expect.any(String),
+      });
+      if (key.use !== undefined) expect(key.use).toBe('sig');
+      for (const privatePart of ['d', 'p', 'q', 'dp', 'dq', 'qi'])
+        expect(key[privatePart], privatePart).toBeUndefined();
+    }
+  });
+});
+
+describe('re-authentication the basic plan asks for', () => {
+  it('prompt=login sends a signed-in browser to the sign-in page, not back with a code (oidcc-prompt-login)', async () => {
+    const hop = await authorize(await start({ prompt: 'login' }));
+    expect(hop.status).toBe(302);
+    expect(new URL(hop.location!).pathname).toBe('/oauth/sign-in');
+  });
+
+  it('max_age=1 after two seconds: the sign-in page; with prompt=none, login_required (oidcc-max-age-1)', async () => {
+    clock.advance(2_000);
+    const hop = await authorize(await start({ max_age: '1' }));
+    expect(hop.status).toBe(302);
+    expect(new URL(hop.location!).pathname).toBe('/oauth/sign-in');
+    const silent = await start({ max_age: '1', prompt: 'none' });
+    const query = redirectedBack(await authorize(silent));
+    expect(query.get('error')).toBe('login_required');
+    expect(query.get('state')).toBe(silent.state);
+    // A generous max_age is met by the same session (oidcc-max-age-10000), and auth_time says when.
+    const started = await codeFor({ max_age: '10000' });
+    const answer = await exchange(started);
+    expect(jwtPayload(String(answer.body.id_token)).auth_time).toEqual(expect.any(Number));
+  });
+
+  it('id_token_hint of the signed-in user is accepted (oidcc-id-token-hint)', async () => {
+    const first = await exchange(await codeFor());
+    const query = redirectedBack(
+      await authorize(await start({ prompt: 'none', id_token_hint: String(first.body.id_token) })),
+    );
+    expect(query.get('code')).toEqual(expect.any(String));
+  });
+});
+
+describe('userinfo refuses what it must (oidcc-userinfo-get, -post-header, -post-body)', () => {
+  it('no token: 401 with a bare Bearer challenge; a bad token: 401 invalid_token (RFC 6750 §3.1)', async () => {
+    const bare = await fetch(`${server.url}/oauth/userinfo`);
+    expect(bare.status).toBe(401);
+    expect(bare.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(bare.headers.get('www-authenticate')).not.toMatch(/error=/);
+    const bad = await fetch(`${server.url}/oauth/userinfo`, {
+      headers: { authorization: 'Bearer not-a-token' },
+    });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+  });
+
+  it('answers a GET and a POST with the bearer header, for the ID token’s sub', async () => {
+    const answer = await exchange(await codeFor());
+    const sub = jwtPayload(String(answer.body.id_token)).sub;
+    for (const method of ['GET', 'POST']) {
+      const response = await fetch(`${server.url}/oauth/userinfo`, {
+        method,
+        headers: { authorization: `Bearer ${String(answer.body.access_token)}` },
+      });
+      expect(response.status, method).toBe(200);
+      expect(await response.json()).toMatchObject({ sub, email: user.email });
+    }
   });
 });
 
