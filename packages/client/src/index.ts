@@ -1,3 +1,5 @@
+export type { DeviceManager, UserDevice } from './account-devices.js';
+export type { ActiveSession, SessionManager } from './account-sessions.js';
 export { backoffDelay } from './backoff.js';
 export {
   BiometricCancelledError,
@@ -21,6 +23,7 @@ export {
   type SessionClient,
   type SessionClientOptions,
   type SignInInput,
+  type StepUpFactor,
   type StepUpInput,
 } from './session-client.js';
 export { type EndReason, nextStatus, type SessionState, type SessionStatus } from './state.js';

@@ -7,6 +7,8 @@ import type {
   TokenResponse,
 } from '@sessiond/protocol';
 import { atom, type ReadableAtom } from 'nanostores';
+import { type DeviceManager, deviceManager } from './account-devices.js';
+import { type SessionManager, sessionManager } from './account-sessions.js';
 import { backoffDelay } from './backoff.js';
 import {
   SESSION_ENDING_CODES,
@@ -78,6 +80,9 @@ export interface SignInInput {
 /** What satisfies a step-up (decision 024); the server says which it accepts in `acr_values`. */
 export type StepUpInput = { password: string } | { totp: string } | { emailCode: string } | { passkey: true };
 
+/** A factor that satisfies a step-up, as `GET /api/auth/session/step-up` names it. */
+export type StepUpFactor = SecondFactor | 'password';
+
 /** What finishes a sign-in that answered `SecondFactorRequiredError`. */
 export type SecondFactorInput = { totp: string } | { emailCode: string } | { passkey: true };
 
@@ -102,6 +107,10 @@ export interface SessionClient {
   sendSignInEmailCode(): Promise<EmailCodeSent>;
   /** The signed-in user's passkeys: register, list, remove. */
   readonly passkeys: PasskeyManager;
+  /** The signed-in user's live sessions on every device: list, revoke one, revoke the others. */
+  readonly sessions: SessionManager;
+  /** The devices the signed-in user has signed in from: list, trust, forget. */
+  readonly devices: DeviceManager;
   /** Single-flight: concurrent calls share one refresh; across tabs, one tab refreshes. */
   refresh(): Promise<void>;
   /** fetch with the session attached; on 401 refreshes once and retries once. */
@@ -116,6 +125,8 @@ export interface SessionClient {
   stepUp(password: string): Promise<void>;
   /** Mails a code for `stepUp({ emailCode })`. */
   sendStepUpEmailCode(): Promise<EmailCodeSent>;
+  /** The factors that would satisfy a step-up of this session now, strongest first: offer exactly those. */
+  stepUpFactors(): Promise<StepUpFactor[]>;
   /**
    * With the `unlock` option: reads the refresh token back behind the biometric prompt and
    * refreshes. One prompt for concurrent calls. Cancelling keeps the client `locked`.
@@ -191,6 +202,8 @@ class Client implements SessionClient {
   #pending: { token: string; expiresAt: number; device: SignInInput['device'] } | undefined;
   #unlocking: Promise<UnlockResult> | undefined;
   readonly passkeys: PasskeyManager;
+  readonly sessions: SessionManager;
+  readonly devices: DeviceManager;
 
   constructor(options: SessionClientOptions) {
     this.#options = options;
@@ -206,6 +219,8 @@ class Client implements SessionClient {
     this.#keys = { prefix: namespace, session: `${namespace}.session`, device: `${namespace}.device` };
     this.#gate = options.unlock ? new UnlockGate(options.unlock, namespace) : undefined;
     this.passkeys = passkeyManager(this.#signedInCall, () => this.#webAuthnAdapter());
+    this.sessions = sessionManager(this.#signedInCall);
+    this.devices = deviceManager(this.#signedInCall);
     this.#lastActivity = this.#platform.now();
     this.#channel = this.#platform.channel(namespace);
     if (this.#channel)
@@ -351,6 +366,13 @@ class Client implements SessionClient {
       { method: 'POST', body: {} },
     );
     return emailCodeSent(answer);
+  }
+
+  async stepUpFactors(): Promise<StepUpFactor[]> {
+    const answer = await this.#signedInCall<{ factors: StepUpFactor[] }>('/api/auth/session/step-up', {
+      method: 'GET',
+    });
+    return answer.factors;
   }
 
   unlock(): Promise<UnlockResult> {
