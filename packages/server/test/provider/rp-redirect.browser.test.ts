@@ -144,6 +144,15 @@ class TinyRP {
       });
       return redirect('/', `rp_session=${id}; HttpOnly; SameSite=Lax; Path=/`);
     }
+    if (url.pathname === '/logout' && url.searchParams.has('without-hint')) {
+      // An app that no longer holds the ID token: sessiond must ask the user (logout CSRF).
+      this.logoutState = client.randomState();
+      const endSession = client.buildEndSessionUrl(config, {
+        post_logout_redirect_uri: this.postLogoutRedirectURI,
+        state: this.logoutState,
+      });
+      return redirect(endSession.href, 'rp_session=; Max-Age=0; Path=/');
+    }
     if (url.pathname === '/logout') {
       const session = cookies.rp_session ? this.sessions.get(cookies.rp_session) : undefined;
       if (!session) return redirect('/');
@@ -253,6 +262,28 @@ it('signs in at sessiond’s page from the app, comes back with a code the app e
   expect(await page.getByLabel('Password').isVisible()).toBe(true);
 });
 
+it('logs out without an id_token_hint only after the user confirms on sessiond’s page, then goes back to the app', async () => {
+  const user = await createUser(server);
+  context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(5_000);
+  await page.goto(`${rp.origin}/login`);
+  await signInOnThePage(page, user);
+  await page.waitForURL(`${rp.origin}/`);
+  const [session] = [...rp.sessions.values()].filter((candidate) => candidate.sub === user.id);
+
+  await page.goto(`${rp.origin}/logout?without-hint`);
+  await page.waitForURL((url) => url.href.startsWith(`${server.url}/oauth/logout`));
+  // Nothing has ended yet: the app's refresh token still works.
+  const refreshed = await client.refreshTokenGrant(rp.config!, session!.refreshToken!);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL((url) => url.href.startsWith(rp.postLogoutRedirectURI));
+  expect(await page.locator('#signed-out').textContent()).toBe('Signed out');
+  await expect(client.refreshTokenGrant(rp.config!, refreshed.refresh_token!)).rejects.toMatchObject({
+    error: 'invalid_grant',
+  });
+});
+
 // MISMATCH (slice B, reported): the sign-in page's CSP names the app's redirect target in
 // form-action (Chromium holds a form's redirect to it), but CSP host-source grammar has no IPv6
 // literals: Chromium ignores 'http://[::1]:port' ("invalid source") and blocks the 303 back to a
@@ -267,4 +298,23 @@ it.fails('signs in for an app whose loopback redirect is on [::1] (cross-site fr
   await signInOnThePage(page, user);
   await page.waitForURL(`${rpOnIPv6.origin}/`);
   expect(await page.locator('#sub').textContent()).toBe(user.id);
+});
+
+// MISMATCH (slice C, reported): the same CSP limit on the logout confirmation page, whose
+// form-action names the post-logout redirect's origin: for an app on [::1] Chromium drops the
+// source and blocks the 303 back to the app after the user confirms.
+it.fails('after a confirmed logout, goes back to an app whose post-logout redirect is on [::1]', async () => {
+  const user = await createUser(server);
+  context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(5_000);
+  // Signed in at sessiond through the other app (signing in for the [::1] one is the mismatch above).
+  await page.goto(`${rp.origin}/login`);
+  await signInOnThePage(page, user);
+  await page.waitForURL(`${rp.origin}/`);
+  await page.goto(`${rpOnIPv6.origin}/logout?without-hint`);
+  await page.waitForURL((url) => url.href.startsWith(`${server.url}/oauth/logout`));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL((url) => url.href.startsWith(rpOnIPv6.postLogoutRedirectURI));
+  expect(await page.locator('#signed-out').textContent()).toBe('Signed out');
 });
