@@ -24,5 +24,9 @@ export function signInPageCSP(redirectTarget?: string): string {
  */
 export function redirectTargetOf(redirectURI: string): string {
   const url = new URL(redirectURI);
+  // CSP's host-source has no IPv6 literals: Chromium drops 'http://[::1]:port' as invalid and then
+  // blocks the redirect to a native app's [::1] loopback URI (RFC 8252 §7.3). Its scheme is the
+  // narrowest source that still lets the redirect through.
+  if (url.hostname.startsWith('[')) return url.protocol;
   return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : url.protocol;
 }

@@ -24,6 +24,9 @@ function csp(redirect: string | undefined): string {
 
 function sourceOf(uri: string): string {
   const url = new URL(uri);
+  // CSP's host-source has no IPv6 literals (Chromium drops 'http://[::1]:port' and blocks the
+  // redirect): a [::1] loopback redirect is named by its scheme.
+  if (url.hostname.startsWith('[')) return url.protocol;
   return url.origin === 'null' ? url.protocol : url.origin;
 }
 

@@ -284,12 +284,10 @@ it('logs out without an id_token_hint only after the user confirms on sessiondâ€
   });
 });
 
-// MISMATCH (slice B, reported): the sign-in page's CSP names the app's redirect target in
-// form-action (Chromium holds a form's redirect to it), but CSP host-source grammar has no IPv6
-// literals: Chromium ignores 'http://[::1]:port' ("invalid source") and blocks the 303 back to a
-// native app's [::1] loopback redirect, which the registry accepts (RFC 8252 Â§7.3). `it.fails`
-// keeps the suite green until the page handles it; then make it `it`.
-it.fails('signs in for an app whose loopback redirect is on [::1] (cross-site from 127.0.0.1)', async () => {
+// CSP host-source has no IPv6 literals: the sign-in page's form-action must name a [::1]
+// redirect some other way, or Chromium blocks the 303 back to the app (found here; fixed in
+// sign-in-page-csp.ts).
+it('signs in for an app whose loopback redirect is on [::1] (cross-site from 127.0.0.1)', async () => {
   const user = await createUser(server);
   context = await browser.newContext();
   const page = await context.newPage();
@@ -300,10 +298,9 @@ it.fails('signs in for an app whose loopback redirect is on [::1] (cross-site fr
   expect(await page.locator('#sub').textContent()).toBe(user.id);
 });
 
-// MISMATCH (slice C, reported): the same CSP limit on the logout confirmation page, whose
-// form-action names the post-logout redirect's origin: for an app on [::1] Chromium drops the
-// source and blocks the 303 back to the app after the user confirms.
-it.fails('after a confirmed logout, goes back to an app whose post-logout redirect is on [::1]', async () => {
+// The same for the logout confirmation page, whose form-action names the post-logout redirect
+// (fixed in routes/end-session.ts).
+it('after a confirmed logout, goes back to an app whose post-logout redirect is on [::1]', async () => {
   const user = await createUser(server);
   context = await browser.newContext();
   const page = await context.newPage();
