@@ -64,6 +64,13 @@ export async function providerRoutes(app: FastifyInstance): Promise<void> {
     } catch {
       return refuse(401, 'invalid_token', 'the Authorization header is not a bearer token');
     }
+    // RFC 6750 §2.2: a POST may carry the token as a form field instead; never both ways (§2).
+    const bodyToken = request.method === 'POST' ? formTokenOf(request.body) : undefined;
+    if (bodyToken !== undefined) {
+      if (token !== undefined)
+        return refuse(400, 'invalid_request', 'send the access token one way, not two');
+      token = bodyToken;
+    }
     // RFC 6750 §3.1: a request without credentials gets the challenge with no error code.
     if (token === undefined) return refuse(401, undefined, 'an access token is required');
     let session: Awaited<ReturnType<typeof authenticator.authenticate>>['session'];
@@ -84,4 +91,10 @@ export async function providerRoutes(app: FastifyInstance): Promise<void> {
   };
   app.get('/oauth/userinfo', userinfo);
   app.post('/oauth/userinfo', userinfo);
+}
+
+/** The `access_token` field of a form-encoded body (RFC 6750 §2.2), if there is one. */
+function formTokenOf(body: unknown): string | undefined {
+  if (!(body instanceof URLSearchParams)) return undefined;
+  return body.get('access_token') || undefined;
 }

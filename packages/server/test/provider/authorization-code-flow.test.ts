@@ -218,6 +218,22 @@ describe('authorization code with PKCE', () => {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     expect(await posted.json()).toEqual(info);
+    // RFC 6750 §2.2: the token as a form field of a POST; not both ways at once.
+    const inBody = await fetch(new URL('/oauth/userinfo', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: tokens.access_token }),
+    });
+    expect(await inBody.json()).toEqual(info);
+    const twoWays = await fetch(new URL('/oauth/userinfo', server.url), {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${tokens.access_token}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ access_token: tokens.access_token }),
+    });
+    expect(twoWays.status).toBe(400);
 
     const anonymous = await fetch(new URL('/oauth/userinfo', server.url));
     expect(anonymous.status).toBe(401);

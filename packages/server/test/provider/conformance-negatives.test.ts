@@ -650,15 +650,15 @@ describe('userinfo refuses what it must (oidcc-userinfo-get, -post-header, -post
     }
   });
 
-  it('a token in a POST body (RFC 6750 §2.2, optional) is not read: 401, which oidcc-userinfo-post-body allows with a warning', async () => {
+  it('a token in a POST body (RFC 6750 §2.2) is read, as oidcc-userinfo-post-body checks', async () => {
     const answer = await exchange(await codeFor());
     const response = await fetch(`${server.url}/oauth/userinfo`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ access_token: String(answer.body.access_token) }).toString(),
     });
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toHaveProperty('sub');
   });
 });
 
