@@ -120,15 +120,20 @@ export function SessionList({ className, labels: custom, formatTime }: SessionLi
               data-current={session.current ? 'true' : undefined}
               aria-current={session.current ? 'true' : undefined}
             >
-              <span className="sessiond-session-device">{name}</span>
-              {session.current && <span className="sessiond-this-device">{labels.thisDevice}</span>}
+              {/* Spaces and separators between the parts: read (and shown unstyled) as words. */}
+              <span className="sessiond-session-device">{name}</span>{' '}
+              {session.current && (
+                <>
+                  <span className="sessiond-this-device">({labels.thisDevice})</span>{' '}
+                </>
+              )}
               <span className="sessiond-session-detail">
-                {session.ip && <span className="sessiond-session-ip">{session.ip}</span>}{' '}
+                {session.ip && <span className="sessiond-session-ip">{session.ip} · </span>}
                 <span className="sessiond-session-activity">
                   {labels.lastActive}{' '}
                   <time dateTime={session.last_activity_at}>{format(session.last_activity_at)}</time>
                 </span>
-              </span>
+              </span>{' '}
               {!session.current && (
                 <button
                   type="button"
