@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { OAuthError } from './oauth-error.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -45,4 +46,23 @@ export function required(parameters: Map<string, string>, name: string): string 
   const value = parameters.get(name);
   if (value === undefined) throw new OAuthError('invalid_request', `missing parameter ${name}`);
   return value;
+}
+
+/**
+ * Parses `application/x-www-form-urlencoded` bodies of the routes of `app` (an encapsulated
+ * plugin) with parseFormBody; a body that does not decode becomes `refusal(message)`, the error
+ * those routes answer in their own shape (RFC 6749 JSON, an HTML page).
+ */
+export function acceptFormBodies(app: FastifyInstance, refusal: (message: string) => Error): void {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer' },
+    (_request, body, done) => {
+      try {
+        done(null, parseFormBody(body as Buffer));
+      } catch (error) {
+        done(refusal((error as Error).message), undefined);
+      }
+    },
+  );
 }

@@ -1,15 +1,4 @@
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-function escapeHTML(value: string): string {
-  return value.replace(/[&<>"'`]/g, (character) => ESCAPES[character] ?? character);
-}
+import { escapeHTML } from './sign-in-page-html.js';
 
 /**
  * The end-session endpoint's pages: plain HTML, no script, no style, every value escaped.

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../http/authenticate.js';
-import { parseFormBody } from '../oauth/form.js';
+import { acceptFormBodies } from '../oauth/form.js';
 import {
   type EndSessionDecision,
   EndSessionRefused,
@@ -37,17 +37,7 @@ function sourceOf(uri: string): string {
 export async function endSessionRoutes(app: FastifyInstance): Promise<void> {
   const { endSession, ssoCookie } = app.sessiond;
 
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
-    (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as Buffer));
-      } catch (error) {
-        done(new EndSessionRefused((error as Error).message), undefined);
-      }
-    },
-  );
+  acceptFormBodies(app, (message) => new EndSessionRefused(message));
   app.addHook('onSend', async (_request, reply) => {
     reply
       .header('cache-control', 'no-store')

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { SessiondError } from '../errors.js';
 import { requestContext } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
-import { formParameters, parseFormBody, required } from '../oauth/form.js';
+import { acceptFormBodies, formParameters, required } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
 import { authenticateBasicClient } from '../oauth/resource-server-auth.js';
 import { authenticateClient } from '../provider/client-authentication.js';
@@ -19,17 +19,8 @@ import { providerRoutes } from './provider.js';
 export async function oauthRoutes(app: FastifyInstance): Promise<void> {
   const { oauth, config, store, authorizationCodeGrant, idTokens } = app.sessiond;
 
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
-    (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as Buffer));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    },
-  );
+  // A body that does not decode is invalid_request, answered in RFC 6749's shape below.
+  acceptFormBodies(app, (message) => new OAuthError('invalid_request', message));
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   });

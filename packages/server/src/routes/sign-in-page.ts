@@ -5,7 +5,7 @@ import { SessiondError } from '../errors.js';
 import { sendError } from '../http/error-handler.js';
 import { parseInput } from '../http/parse.js';
 import { CeremonyId, PasskeyAssertion } from '../http/passkey-bodies.js';
-import { formParameters, parseFormBody } from '../oauth/form.js';
+import { acceptFormBodies, formParameters } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
 import type { PageAnswer, PageProof } from '../provider/sign-in-page.js';
 import { SIGN_IN_CSS, SIGN_IN_JS } from '../provider/sign-in-page-assets.js';
@@ -115,17 +115,7 @@ function send(reply: FastifyReply, answer: PageAnswer): FastifyReply {
 export async function signInPageRoutes(app: FastifyInstance): Promise<void> {
   const { signInPage } = app.sessiond;
 
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
-    (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as Buffer));
-      } catch (error) {
-        done(new SessiondError('invalid_request', (error as Error).message), undefined);
-      }
-    },
-  );
+  acceptFormBodies(app, (message) => new SessiondError('invalid_request', message));
   app.addHook('onSend', async (request, reply) => {
     // A page of a pending request set its own (form-action names the app's redirect target).
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', signInPageCSP());
