@@ -22,6 +22,9 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #refreshSeconds: Histogram<'outcome'>;
   readonly #refreshes: Counter<'outcome'>;
+  readonly #refreshFailures: Counter<'reason'>;
+  readonly #requests: Counter;
+  readonly #revocationSocketSeconds: Histogram;
 
   constructor(bus: Pick<EventBus, 'subscribe'>, sources: MetricsSources) {
     const registers = [this.registry];
@@ -43,6 +46,23 @@ export class Metrics {
       help: 'Time to answer a refresh',
       labelNames: ['outcome'],
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.#refreshFailures = new Counter({
+      name: 'sessiond_refresh_failures_total',
+      help: 'Refused or failed refresh-token exchanges, by the error code answered',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#requests = new Counter({
+      name: 'sessiond_http_requests_total',
+      help: 'HTTP requests answered by this node',
+      registers,
+    });
+    this.#revocationSocketSeconds = new Histogram({
+      name: 'sessiond_revocation_socket_close_seconds',
+      help: "From a session's revocation (the event's time) to the close frame of its sync socket on this node",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
     const reuses = new Counter({
@@ -131,10 +151,24 @@ export class Metrics {
     bus.subscribe('session.expired', (e) => expirations.inc({ reason: e.reason }));
   }
 
-  /** One refresh answered: `status` is the HTTP status, `seconds` the time to answer. */
-  observeRefresh(status: number, seconds: number): void {
+  /**
+   * One refresh answered: `status` is the HTTP status, `seconds` the time to answer, `failure` the
+   * error code of a refusal (`outcome` when the answer named none).
+   */
+  observeRefresh(status: number, seconds: number, failure?: string): void {
     const outcome = status < 400 ? 'success' : status < 500 ? 'rejected' : 'error';
     this.#refreshes.inc({ outcome });
     this.#refreshSeconds.observe({ outcome }, seconds);
+    if (outcome !== 'success') this.#refreshFailures.inc({ reason: failure ?? outcome });
+  }
+
+  /** One request answered, whatever its route: the dashboard's request rate. */
+  observeRequest(): void {
+    this.#requests.inc();
+  }
+
+  /** A revoked session's sync socket was sent its close frame, `seconds` after the revocation. */
+  observeRevocationSocketClose(seconds: number): void {
+    this.#revocationSocketSeconds.observe(Math.max(0, seconds));
   }
 }

@@ -1,4 +1,5 @@
 import type { EventBus } from '../bus/event-bus.js';
+import type { Clock } from '../clock.js';
 import type { SyncConnection } from './sync-connection.js';
 import { SESSION_EVENTS_FOR_DEVICES } from './wire.js';
 
@@ -18,7 +19,14 @@ export class SyncHub {
   readonly #unsubscribe: Array<() => void> = [];
   #heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(bus: EventBus) {
+  /**
+   * `onRevokedSocketClosed`: called with the milliseconds from a revocation (its event's time, on
+   * `clock`) to the close frame of each of its sockets here (the dashboard's health, metrics.ts).
+   */
+  constructor(
+    bus: EventBus,
+    private readonly options: { clock?: Clock; onRevokedSocketClosed?: (ms: number) => void } = {},
+  ) {
     this.#unsubscribe.push(
       bus.subscribe('state.changed', (e) => {
         if (e.user_id === null || e.device_id === null) return;
@@ -92,8 +100,14 @@ export class SyncHub {
       const event = SESSION_EVENTS_FOR_DEVICES[name](payload as never);
       for (const connection of this.#connectionsOf(payload.user_id)) connection.notify(event);
       // Told first, then closed: the revoked device learns why its socket went away.
-      if (name === 'session.revoked')
-        this.#endSession(payload.user_id, payload.session_id, 'session_revoked');
+      if (name === 'session.revoked') {
+        const closed = this.#endSession(payload.user_id, payload.session_id, 'session_revoked');
+        const { clock, onRevokedSocketClosed } = this.options;
+        if (closed > 0 && clock && onRevokedSocketClosed) {
+          const ms = clock.now() - Date.parse(payload.at);
+          for (let i = 0; i < closed; i += 1) onRevokedSocketClosed(ms);
+        }
+      }
     });
   }
 
@@ -109,10 +123,15 @@ export class SyncHub {
     userId: string | null,
     sessionId: string | null,
     reason: 'session_revoked' | 'session_expired',
-  ): void {
-    if (userId === null || sessionId === null) return;
+  ): number {
+    if (userId === null || sessionId === null) return 0;
+    let closed = 0;
     for (const connection of this.#connectionsOf(userId)) {
-      if (connection.writer?.sessionId === sessionId) connection.end(reason);
+      if (connection.writer?.sessionId === sessionId) {
+        connection.end(reason);
+        closed += 1;
+      }
     }
+    return closed;
   }
 }
