@@ -16,6 +16,7 @@ import { lockDataDir } from './lib/data-dir-lock.js';
 import { requestLogFields } from './lib/log.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminUIRoutes } from './routes/admin-ui.js';
 import { authRoutes } from './routes/auth.js';
 import { backendRoutes } from './routes/backend.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -156,10 +157,24 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
+  // A refused refresh's error code, for the failures-by-reason metric (the dashboard's health).
+  const refreshFailures = new WeakMap<object, string>();
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (reply.statusCode >= 400 && REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {
+      const code = errorCodeOf(payload);
+      if (code !== undefined) refreshFailures.set(request, code);
+    }
+    done(null, payload);
+  });
   // Refresh latency and outcomes for /metrics, measured around the whole request as clients see it.
   app.addHook('onResponse', async (request, reply) => {
+    services.metrics.observeRequest();
     if (REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {
-      services.metrics.observeRefresh(reply.statusCode, reply.elapsedTime / 1000);
+      services.metrics.observeRefresh(
+        reply.statusCode,
+        reply.elapsedTime / 1000,
+        refreshFailures.get(request),
+      );
     }
   });
   installNoStore(app);
@@ -177,6 +192,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(stateRoutes);
   await app.register(syncRoutes);
   await app.register(adminRoutes);
+  await app.register(adminUIRoutes);
   await app.register(backendRoutes);
 
   const bus = openedBus;
@@ -204,4 +220,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     lock?.release();
   });
   return app;
+}
+
+/** The stable `error` code of a JSON error answer (ours, or RFC 6749's), if it has one. */
+function errorCodeOf(payload: unknown): string | undefined {
+  if (typeof payload !== 'string' || payload.length > 4096) return undefined;
+  try {
+    const code = (JSON.parse(payload) as { error?: unknown }).error;
+    return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -7,6 +7,9 @@ import { AdminAnalytics } from './admin/admin-analytics.js';
 import { AdminAuthenticator } from './admin/admin-authenticator.js';
 import { AdminService } from './admin/admin-service.js';
 import { AdminStore } from './admin/admin-store.js';
+import { AdminUISession } from './admin-ui/admin-ui-session.js';
+import { HealthStreams } from './admin-ui/health-stream.js';
+import { UserLookup } from './admin-ui/user-lookup.js';
 import { BackendService } from './backends/backend-service.js';
 import { BackendUsers } from './backends/backend-users.js';
 import type { EventBus } from './bus/event-bus.js';
@@ -202,7 +205,11 @@ export async function createServices(input: {
   const webhooks = webhookDispatcherFrom({ config, database, store, clock, bus });
   // Logout tokens to the clients with a back-channel logout URI, on the webhooks' outbox (decision 030).
   const backchannelLogout = backchannelLogoutDispatcherFrom({ config, database, store, clock, bus, keys });
-  const syncHub = new SyncHub(bus);
+  const syncHub = new SyncHub(bus, {
+    clock,
+    // Late-bound: metrics reads the hub's socket count, so it is built after it.
+    onRevokedSocketClosed: (ms) => metrics.observeRevocationSocketClose(ms / 1000),
+  });
   const metrics = new Metrics(bus.local, {
     busConnected: () => bus.connected,
     activeSessions: () => store.countLiveSessions(clock.now()),
@@ -283,6 +290,18 @@ export async function createServices(input: {
     service: new AdminService({ store, admin: adminStore, ending, clock }),
     analytics: new AdminAnalytics(adminStore, clock),
   };
+  // The dashboard at /admin (decision 031): its cookie sign-in, user lookup and health stream.
+  const adminUI = {
+    session: new AdminUISession({
+      keys: admin.keys,
+      box: new SecretBox(masterSecret, 'admin-ui-session'),
+      clock,
+      issuer: config.issuer,
+      masterSecret,
+    }),
+    users: new UserLookup({ store, backendIds: config.backends.map((backend) => backend.id) }),
+    health: new HealthStreams({ registry: metrics.registry }),
+  };
   const backends = new BackendService({
     store,
     clock,
@@ -341,6 +360,7 @@ export async function createServices(input: {
     webhooks,
     backchannelLogout,
     admin,
+    adminUI,
     backends,
   };
 }

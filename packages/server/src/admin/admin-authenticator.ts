@@ -30,7 +30,15 @@ export class AdminAuthenticator {
     const key = BEARER.exec(authorization)?.[1];
     if (key === undefined) throw refused('authorization header is not Bearer <admin key>');
     if (!isAdminKeyForm(key)) throw refused('not an admin API key');
-    const hash = adminKeyHash(key);
+    return this.authenticateHash(adminKeyHash(key));
+  }
+
+  /**
+   * The key whose SHA-256 is `hash`, checked as `authenticate` checks a presented key: the admin
+   * dashboard's cookie keeps the hash (sealed) and passes it here on every request, so a key
+   * removed from the configuration or deleted stops working at once.
+   */
+  async authenticateHash(hash: string): Promise<AdminIdentity> {
     // No early exit: the time taken does not say which configured key, if any, matched.
     let configured = 0;
     for (const [index, candidate] of this.configuredHashes.entries()) {

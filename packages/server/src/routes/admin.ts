@@ -11,8 +11,9 @@ import { NoFields, parseInput } from '../http/parse.js';
 import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
 import { deviceView } from '../http/views.js';
 
+/** The admin API's query schemas are shared with the dashboard's routes (routes/admin-ui.ts). */
 const Id = z.string().min(1).max(128);
-const IdParams = z.strictObject({ id: Id });
+export const IdParams = z.strictObject({ id: Id });
 const Cursor = z.string().min(1).max(256).optional();
 const pageLimit = z.coerce.number().int().min(1).max(ADMIN_PAGE.max).default(ADMIN_PAGE.default);
 const topLimit = z.coerce.number().int().min(1).max(TOP_N.max).default(TOP_N.default);
@@ -25,13 +26,13 @@ const IP = z
   .max(64)
   .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address');
 
-const SessionsQuery = z.strictObject({
+export const SessionsQuery = z.strictObject({
   limit: pageLimit,
   cursor: Cursor,
   state: z.enum(['live', 'all']).default('all'),
 });
-const DevicesQuery = z.strictObject({ limit: pageLimit, cursor: Cursor });
-const LogsQuery = z.strictObject({
+export const DevicesQuery = z.strictObject({ limit: pageLimit, cursor: Cursor });
+export const LogsQuery = z.strictObject({
   user_id: Id.optional(),
   action: z.enum(LOG_ACTIONS).optional(),
   ip: IP.optional(),
@@ -40,10 +41,10 @@ const LogsQuery = z.strictObject({
   limit: pageLimit,
   cursor: Cursor,
 });
-const DaysQuery = z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() });
-const RangeQuery = z.strictObject({ from: Time.optional(), to: Time.optional() });
-const TopQuery = z.strictObject({ from: Time.optional(), to: Time.optional(), limit: topLimit });
-const IPsQuery = z.strictObject({
+export const DaysQuery = z.strictObject({ from: z.iso.date().optional(), to: z.iso.date().optional() });
+export const RangeQuery = z.strictObject({ from: Time.optional(), to: Time.optional() });
+export const TopQuery = z.strictObject({ from: Time.optional(), to: Time.optional(), limit: topLimit });
+export const IPsQuery = z.strictObject({
   from: Time.optional(),
   to: Time.optional(),
   limit: topLimit,
