@@ -19,6 +19,7 @@ export interface StepUpPromptLabels {
   cancel: string;
   loading: string;
   noFactor: string;
+  checkAgain: string;
 }
 
 const LABELS: StepUpPromptLabels = {
@@ -36,6 +37,7 @@ const LABELS: StepUpPromptLabels = {
   cancel: 'Cancel',
   loading: 'Finding how you can confirm…',
   noFactor: 'There is no way to confirm it’s you right now. Try again in a few minutes.',
+  checkAgain: 'Check again',
 };
 
 export interface StepUpPromptProps {
@@ -75,6 +77,8 @@ export function StepUpPrompt({
   const [error, setError] = useState<string | null>(null);
   const [sentTo, setSentTo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Bumped by "Check again": the server's answer changes with time (the password's wait). */
+  const [asked, setAsked] = useState(0);
   const rootRef = useRef<HTMLElement>(null);
   const id = useId();
 
@@ -88,6 +92,9 @@ export function StepUpPrompt({
       return;
     }
     let current = true;
+    setFactors(null);
+    setError(null);
+    void asked;
     client.stepUpFactors().then(
       (offered) => {
         if (!current) return;
@@ -101,7 +108,7 @@ export function StepUpPrompt({
     return () => {
       current = false;
     };
-  }, [client, shown]);
+  }, [client, shown, asked]);
 
   useEffect(() => {
     // The dialog takes the focus when it opens, its first field once a factor is chosen.
@@ -181,7 +188,14 @@ export function StepUpPrompt({
           {labels.loading}
         </p>
       )}
-      {factors !== null && factors.length === 0 && <p className="sessiond-status">{labels.noFactor}</p>}
+      {factors !== null && factors.length === 0 && (
+        <>
+          <p className="sessiond-status">{labels.noFactor}</p>
+          <button type="button" className="sessiond-check-again" onClick={() => setAsked((n) => n + 1)}>
+            {labels.checkAgain}
+          </button>
+        </>
+      )}
       {factors !== null && factors.length > 0 && (
         <form onSubmit={(event) => void submit(event)} className="sessiond-form" aria-busy={busy}>
           {factors.length > 1 && (

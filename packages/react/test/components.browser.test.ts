@@ -142,13 +142,19 @@ describe('StepUpPrompt in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'Confirm it’s you' });
     expect(await dialog.count()).toBe(0);
 
-    letPasswordCountAgain(server);
     const sessionId = await page.evaluate(
       () => (window as unknown as PageWindow).client.state.get().session!.id,
     );
     await demandStepUp(server, sessionId);
     await expect.poll(() => page.getByLabel('Status').textContent()).toBe('step_up_required');
     await dialog.waitFor();
+    // Right after a password sign-in the password proves nothing new, and this user has no
+    // other factor: the server names none, and the prompt says so.
+    await dialog.getByText('There is no way to confirm it’s you right now', { exact: false }).waitFor();
+    expect(await dialog.getByLabel('Password').count()).toBe(0);
+
+    letPasswordCountAgain(server);
+    await dialog.getByRole('button', { name: 'Check again' }).click();
     const password = dialog.getByLabel('Password');
     await password.waitFor();
     // The dialog's first field has the focus; the password is the one factor this user has.
