@@ -180,6 +180,31 @@ describe('StepUpPrompt in Chromium', () => {
   });
 });
 
+describe('a sensitive change from a flagged session', () => {
+  it('is refused: the trust switch and the session list stay as the server has them, the prompt is up', async () => {
+    const email = await newUser();
+    const other = await phone(email);
+    const page = await laptopSignedIn(email);
+    await expect.poll(() => sessionRows(page).count()).toBe(2);
+    const toggle = page.getByRole('switch', { name: 'Trust this device' });
+    await expect.poll(() => toggle.isEnabled()).toBe(true);
+    const sessionId = await page.evaluate(
+      () => (window as unknown as PageWindow).client.state.get().session!.id,
+    );
+    await demandStepUp(server, sessionId);
+    await page.getByRole('dialog', { name: 'Confirm it’s you' }).waitFor();
+
+    await toggle.click();
+    await page.locator('.sessiond-device-trust').getByRole('alert').waitFor();
+    expect(await toggle.isChecked()).toBe(false);
+    await page.getByRole('button', { name: 'Sign out Phone' }).click();
+    await page.locator('.app-sessions').getByRole('alert').waitFor();
+    expect(await sessionRows(page).count()).toBe(2);
+    expect((await statusOf(other.access_token)).status).toBe(200);
+    await page.context().close();
+  });
+});
+
 describe('useSyncDocument in Chromium', () => {
   it('shows a cart edit made by another client, and sends its own', async () => {
     const email = await newUser();

@@ -8,7 +8,7 @@ import {
   useSession,
   useSyncDocument,
 } from '@sessiond/react';
-import type { ReactElement } from 'react';
+import { type ReactElement, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 
 const client = createSessionClient({
@@ -62,8 +62,11 @@ function App(): ReactElement {
   );
 }
 
+// StrictMode runs every effect twice on mount: the hooks must not load or subscribe twice over.
 createRoot(document.getElementById('root')!).render(
-  <SessionProvider client={client}>
-    <App />
-  </SessionProvider>,
+  <StrictMode>
+    <SessionProvider client={client}>
+      <App />
+    </SessionProvider>
+  </StrictMode>,
 );
