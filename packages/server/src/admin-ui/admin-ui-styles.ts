@@ -69,6 +69,7 @@ details summary { cursor: pointer; color: var(--accent); }
 .stat { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; }
 .stat dt { color: var(--muted); font-size: .85rem; }
 .stat dd { margin: 0; font-size: 1.35rem; font-weight: 650; font-variant-numeric: tabular-nums; }
+.stat dd .note { display: block; font-size: .8rem; font-weight: 400; color: var(--muted); }
 .live-dot::before { content: ""; display: inline-block; width: .6rem; height: .6rem; border-radius: 50%; background: var(--ok); margin-right: .4rem; }
 .matches { padding-left: 1.25rem; }
 dialog { border: 1px solid var(--line); border-radius: 8px; padding: 1.25rem 1.5rem; max-width: 32rem; }

@@ -12,6 +12,7 @@ function layout(input: { title: string; body: SafeHTML; csrf?: string; script?: 
 <meta name="referrer" content="no-referrer">
 ${input.csrf !== undefined ? html`<meta name="sessiond-admin-csrf" content="${input.csrf}">` : ''}
 <title>${input.title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${ADMIN_ASSET_PATH}/admin.css">
 ${input.script ? html`<script type="module" src="${ADMIN_ASSET_PATH}/admin.js"></script>` : ''}
 </head>
@@ -47,7 +48,7 @@ ${input.signedOut ? html`<p class="notice" role="status">You are signed out.</p>
   });
 }
 
-function field(input: { id: string; label: string; name: string; type?: string; hint?: string }): SafeHTML {
+function field(input: { id: string; label: string; name: string; type?: string }): SafeHTML {
   return html`<div class="field"><label for="${input.id}">${input.label}</label>
 <input id="${input.id}" name="${input.name}" type="${input.type ?? 'text'}" autocomplete="off" spellcheck="false"></div>`;
 }
@@ -177,7 +178,7 @@ ${stat({ id: 'h-refresh-count', label: 'Refreshes, last minute' })}
 ${stat({ id: 'h-refresh-p50', label: 'Refresh latency p50' })}
 ${stat({ id: 'h-refresh-p99', label: 'Refresh latency p99' })}
 ${stat({ id: 'h-failures', label: 'Refresh failures, last minute' })}
-${stat({ id: 'h-reuse', label: 'Reuse detections' })}
+${stat({ id: 'h-reuse', label: 'Reuse detections, last minute' })}
 ${stat({ id: 'h-stepups', label: 'Step-ups required / completed' })}
 ${stat({ id: 'h-revocation', label: 'Revocation to socket close p50 / p99' })}
 ${stat({ id: 'h-sockets', label: 'Open sockets' })}
