@@ -159,36 +159,32 @@ describe('the live shop in Chromium, two devices of one user', () => {
     await closeAll(phone);
   });
 
-  it('signs a device out at once when an administrator revokes its session', async () => {
-    const { email, id } = await newUser();
+  it('signs a device out at once when an administrator revokes its session on the dashboard', async () => {
+    const { email } = await newUser();
     const [phone, laptop] = await twoDevices(email);
-    const admin = { token: ADMIN_KEY };
-    const devices = await request<{ devices: { id: string; name: string | null }[] }>(
-      server.url,
-      'GET',
-      `/api/admin/users/${id}/devices`,
-      admin,
-    );
-    const laptopDevice = devices.body.devices.find((device) => device.name === 'Laptop');
-    const sessions = await request<{ sessions: { id: string; device_id: string }[] }>(
-      server.url,
-      'GET',
-      `/api/admin/users/${id}/sessions?state=live`,
-      admin,
-    );
-    const laptopSession = sessions.body.sessions.find((session) => session.device_id === laptopDevice?.id);
-    expect(laptopSession).toBeDefined();
-    const revoked = await request(server.url, 'POST', `/api/admin/sessions/${laptopSession?.id}/revoke`, {
-      ...admin,
-      body: {},
-    });
-    expect(revoked.status).toBe(200);
 
+    // The operator, in a browser of their own, on sessiond's /admin (slice A's dashboard).
+    const dashboard = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await dashboard.goto(`${server.url}/admin`);
+    await dashboard.getByLabel('Admin API key').fill(ADMIN_KEY);
+    await dashboard.getByRole('button', { name: 'Sign in' }).click();
+    await dashboard.getByLabel('Email, user id or backend external id').fill(email);
+    await dashboard.getByRole('button', { name: 'Find user' }).click();
+    const sessions = dashboard.getByRole('table', { name: `Live sessions of ${email}` });
+    const laptopRow = sessions.getByRole('row').filter({ hasText: 'Laptop' });
+    await laptopRow.waitFor();
+    await laptopRow.getByRole('button', { name: /^Revoke session / }).click();
+    const confirm = dashboard.getByRole('dialog', { name: 'Revoke session?' });
+    await confirm.getByRole('button', { name: 'Revoke' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+
+    // The shop on the laptop shows itself signed out without a reload; the phone stays in.
     await waitSignedOut(laptop);
     await laptop.getByRole('status').getByText('signed out from another device or by support').waitFor();
-    // The phone's session is another one: it stays signed in.
+    await screenshot(laptop, 'revoked-by-admin');
+    await screenshot(dashboard, 'revoked-by-admin-dashboard');
     expect(await phone.getByRole('heading', { name: 'Your cart' }).isVisible()).toBe(true);
-    await closeAll(phone, laptop);
+    await closeAll(phone, laptop, dashboard);
   });
 
   it('has no serious or critical axe-core violations, signed out and signed in', async () => {
