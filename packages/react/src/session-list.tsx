@@ -60,11 +60,15 @@ export function SessionList({ className, labels: custom, formatTime }: SessionLi
   const [announcement, setAnnouncement] = useState('');
   const confirmRef = useRef<HTMLButtonElement>(null);
   const revokeAllRef = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
   const format = formatTime ?? ((iso: string) => new Date(iso).toLocaleString());
   const others = sessions.filter((session) => !session.current);
 
   useEffect(() => {
+    // The confirmation takes the focus; when it closes, the button that opened it gets it back.
     if (confirming) confirmRef.current?.focus();
+    else if (wasConfirming.current) revokeAllRef.current?.focus();
+    wasConfirming.current = confirming;
   }, [confirming]);
 
   const onRevoke = async (session: ActiveSession, name: string): Promise<void> => {
@@ -91,12 +95,6 @@ export function SessionList({ className, labels: custom, formatTime }: SessionLi
       setBusy(null);
       setConfirming(false);
     }
-  };
-
-  const cancel = (): void => {
-    setConfirming(false);
-    // The button that opened the confirmation gets the focus back.
-    queueMicrotask(() => revokeAllRef.current?.focus());
   };
 
   return (
@@ -162,7 +160,7 @@ export function SessionList({ className, labels: custom, formatTime }: SessionLi
             >
               {labels.confirm}
             </button>
-            <button type="button" className="sessiond-confirm-cancel" onClick={cancel}>
+            <button type="button" className="sessiond-confirm-cancel" onClick={() => setConfirming(false)}>
               {labels.cancel}
             </button>
           </fieldset>

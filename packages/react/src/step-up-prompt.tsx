@@ -1,6 +1,6 @@
 import { useStore } from '@nanostores/react';
 import { SessionClientError, type StepUpFactor, type StepUpInput } from '@sessiond/client';
-import { type FormEvent, type ReactElement, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, type ReactElement, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { classNames } from './lib/device-label.js';
 import { useSessionClient } from './session-provider.js';
 
@@ -77,10 +77,27 @@ export function StepUpPrompt({
   const [error, setError] = useState<string | null>(null);
   const [sentTo, setSentTo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  /** Bumped by "Check again": the server's answer changes with time (the password's wait). */
-  const [asked, setAsked] = useState(0);
   const rootRef = useRef<HTMLElement>(null);
   const id = useId();
+
+  /** Asks the server which factors work now; its answer changes with time (the password's wait). */
+  const askFactors = useCallback(
+    (isCurrent: () => boolean): void => {
+      setFactors(null);
+      setError(null);
+      client.stepUpFactors().then(
+        (offered) => {
+          if (!isCurrent()) return;
+          setFactors(offered);
+          setChosen(offered[0] ?? null);
+        },
+        (failure: unknown) => {
+          if (isCurrent()) setError(messageOf(failure));
+        },
+      );
+    },
+    [client],
+  );
 
   useEffect(() => {
     if (!shown) {
@@ -92,23 +109,11 @@ export function StepUpPrompt({
       return;
     }
     let current = true;
-    setFactors(null);
-    setError(null);
-    void asked;
-    client.stepUpFactors().then(
-      (offered) => {
-        if (!current) return;
-        setFactors(offered);
-        setChosen(offered[0] ?? null);
-      },
-      (failure: unknown) => {
-        if (current) setError(messageOf(failure));
-      },
-    );
+    askFactors(() => current);
     return () => {
       current = false;
     };
-  }, [client, shown, asked]);
+  }, [shown, askFactors]);
 
   useEffect(() => {
     // The dialog takes the focus when it opens, its first field once a factor is chosen.
@@ -191,7 +196,7 @@ export function StepUpPrompt({
       {factors !== null && factors.length === 0 && (
         <>
           <p className="sessiond-status">{labels.noFactor}</p>
-          <button type="button" className="sessiond-check-again" onClick={() => setAsked((n) => n + 1)}>
+          <button type="button" className="sessiond-check-again" onClick={() => askFactors(() => true)}>
             {labels.checkAgain}
           </button>
         </>
