@@ -24,16 +24,19 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 
 let server: TestServer;
 let shop: Shop;
+/** The same shop with a short idle timeout for the page's own idle timer (the client's idle.timeoutMs). */
+let drowsyShop: Shop;
 let browser: Browser;
 
 beforeAll(async () => {
   const shopPort = await freePort();
   const shopOrigin = `http://localhost:${shopPort}`;
+  const drowsyPort = await freePort();
   server = await startTestServer({
     issuerIsURL: true,
     env: {
       // The shop's pages call sessiond through the shop's origin (its proxy): that Origin is allowed.
-      SESSIOND_CORS_ORIGINS: shopOrigin,
+      SESSIOND_CORS_ORIGINS: `${shopOrigin},http://localhost:${drowsyPort}`,
       SESSIOND_WEBAUTHN_RP_ID: 'localhost',
       SESSIOND_WEBAUTHN_ORIGINS: shopOrigin,
       SESSIOND_TRUST_PROXY: 'true',
@@ -43,11 +46,13 @@ beforeAll(async () => {
     },
   });
   shop = await startShop({ sessiondURL: server.url, port: shopPort });
+  drowsyShop = await startShop({ sessiondURL: server.url, port: drowsyPort, idleTimeoutMs: 5000 });
   browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
   await shop?.close();
+  await drowsyShop?.close();
   await server?.close();
 });
 
@@ -159,6 +164,24 @@ describe('the live shop in Chromium, two devices of one user', () => {
     await closeAll(phone);
   });
 
+  it("signs out on the page's own idle timer, says why, and the cart is still there", async () => {
+    const { email } = await newUser();
+    const phone = await openSignedIn(browser, drowsyShop.url, 'Phone', email, PASSWORD);
+    await phone.getByRole('button', { name: 'Add Harbour print to cart' }).click();
+    await phone.locator('#sync-status', { hasText: 'Synced' }).waitFor();
+    // No input for longer than the shop’s 5 s: the client ends the session with reason idle.
+    await waitSignedOut(phone);
+    expect(await phone.locator('body').getAttribute('data-ended')).toBe('idle');
+    await phone
+      .getByRole('status')
+      .getByText('You were signed out after inactivity. Your cart is saved')
+      .waitFor();
+
+    await signInThroughForm(phone, email, PASSWORD);
+    await cartLines(phone).filter({ hasText: 'Harbour print' }).waitFor();
+    await closeAll(phone);
+  });
+
   it('signs a device out at once when an administrator revokes its session on the dashboard', async () => {
     const { email } = await newUser();
     const [phone, laptop] = await twoDevices(email);
@@ -187,7 +210,7 @@ describe('the live shop in Chromium, two devices of one user', () => {
     await closeAll(phone, laptop, dashboard);
   });
 
-  it('has no serious or critical axe-core violations, signed out and signed in', async () => {
+  it('works by keyboard and has no serious or critical axe-core violations, signed out and signed in', async () => {
     const { email } = await newUser();
     const page = await openShop(browser, shop.url, 'Phone');
     const audit = async (): Promise<{ id: string; impact: string; nodes: number }[]> => {
@@ -209,8 +232,14 @@ describe('the live shop in Chromium, two devices of one user', () => {
     await screenshot(page, 'signed-out');
 
     await signInThroughForm(page, email, PASSWORD);
-    await page.getByRole('button', { name: 'Add Grid notebook to cart' }).click();
-    await cartLines(page).first().waitFor();
+    // Keyboard only: Enter on "Add to cart" twice. The list redraws after each edit and the focus
+    // stays on the same button, so the second Enter adds again.
+    await page.getByRole('button', { name: 'Add Grid notebook to cart' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Quantity of Grid notebook').filter({ hasText: /^1$/ }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Quantity of Grid notebook').filter({ hasText: /^2$/ }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Add Grid notebook to cart');
     expect(serious(await audit())).toEqual([]);
     await closeAll(page);
   });
