@@ -497,3 +497,22 @@ describe('health stream', () => {
     expect(events.at(-1)?.revocation_to_socket.p50_ms).not.toBeNull();
   });
 });
+
+describe('shutdown', () => {
+  it('ends open health streams when the server closes, so the close does not wait on them', async () => {
+    const other = await startTestServer({ env: { SESSIOND_ADMIN_API_KEYS: KEY } });
+    const signIn = await fetch(new URL('/admin/sign-in', other.url), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form({ key: KEY }),
+    });
+    const response = await fetch(new URL('/admin/api/health/stream', other.url), {
+      headers: { cookie: cookieOf(signIn) },
+    });
+    const events = readEvents(response, () => false);
+    await other.close();
+    // The stream ended (the reader saw its end) rather than hanging the close.
+    expect(Array.isArray(await events)).toBe(true);
+  });
+});
