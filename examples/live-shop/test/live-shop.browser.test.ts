@@ -43,6 +43,8 @@ beforeAll(async () => {
       SESSIOND_ADMIN_API_KEYS: ADMIN_KEY,
       // The sweeper marks idle sessions expired each second (of real time, against the test clock).
       SESSIOND_SWEEP_INTERVAL_SECONDS: '1',
+      // The passkey test registers one right after a password sign-in (a password step-up).
+      SESSIOND_STEP_UP_PASSWORD_MIN_AGE_SECONDS: '0',
     },
   });
   shop = await startShop({ sessiondURL: server.url, port: shopPort });
@@ -208,6 +210,85 @@ describe('the live shop in Chromium, two devices of one user', () => {
     await screenshot(dashboard, 'revoked-by-admin-dashboard');
     expect(await phone.getByRole('heading', { name: 'Your cart' }).isVisible()).toBe(true);
     await closeAll(phone, laptop, dashboard);
+  });
+
+  it('signs in with a passkey (the DevTools virtual authenticator) and shows the cart', async () => {
+    const { email } = await newUser();
+    const page = await openShop(browser, shop.url, 'Phone');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    // A passkey registered on this origin beforehand, as an account page would (the shop has none):
+    // a bearer session through the shop's proxy, a password step-up, the WebAuthn ceremony.
+    const registered = await page.evaluate(
+      async ({ email, password }) => {
+        const json = async (path: string, body: unknown, token?: string) => {
+          const answer = await fetch(path, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+            body: JSON.stringify(body),
+          });
+          return answer.json();
+        };
+        const b64 = (buffer: ArrayBuffer) =>
+          btoa(String.fromCharCode(...new Uint8Array(buffer)))
+            .replace(/\+/g, '-')
+            .replace(/\//g, '_')
+            .replace(/=+$/, '');
+        const bytes = (text: string) =>
+          Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        const signedIn = await json('/api/auth/session/create', { email, password });
+        const stepped = await json('/api/auth/session/step-up', { password }, signedIn.access_token);
+        const started = await json('/api/auth/passkeys/register/options', {}, stepped.access_token);
+        const options = started.options;
+        const credential = (await navigator.credentials.create({
+          publicKey: {
+            ...options,
+            challenge: bytes(options.challenge),
+            user: { ...options.user, id: bytes(options.user.id) },
+            excludeCredentials: [],
+          },
+        })) as PublicKeyCredential;
+        const response = credential.response as AuthenticatorAttestationResponse;
+        const done = await json(
+          '/api/auth/passkeys/register',
+          {
+            ceremony_id: started.ceremony_id,
+            response: {
+              id: credential.id,
+              rawId: b64(credential.rawId),
+              type: 'public-key',
+              response: {
+                clientDataJSON: b64(response.clientDataJSON),
+                attestationObject: b64(response.attestationObject),
+              },
+              clientExtensionResults: {},
+            },
+          },
+          stepped.access_token,
+        );
+        return done.passkey !== undefined;
+      },
+      { email, password: PASSWORD },
+    );
+    expect(registered).toBe(true);
+
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Your cart' }).waitFor();
+    await page.getByRole('button', { name: 'Add Sunrise mug to cart' }).click();
+    await cartLines(page).filter({ hasText: 'Sunrise mug' }).waitFor();
+    await closeAll(page);
   });
 
   it('works by keyboard and has no serious or critical axe-core violations, signed out and signed in', async () => {
