@@ -1,5 +1,5 @@
 import { LOG_ACTIONS } from '@sessiond/protocol';
-import { html, type SafeHTML } from '../provider/sign-in-page-html.js';
+import { html, type SafeHTML } from '../http/html.js';
 
 export const ADMIN_ASSET_PATH = '/admin/assets';
 

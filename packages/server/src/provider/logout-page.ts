@@ -1,4 +1,4 @@
-import { escapeHTML } from './sign-in-page-html.js';
+import { escapeHTML } from '../http/html.js';
 
 /**
  * The end-session endpoint's pages: plain HTML, no script, no style, every value escaped.

@@ -1,5 +1,5 @@
+import { html, type SafeHTML } from '../http/html.js';
 import type { StepUpFactor } from '../store/records.js';
-import { html, type SafeHTML } from './sign-in-page-html.js';
 
 /** What every form of one authorization request's page carries. */
 export interface PageFrame {

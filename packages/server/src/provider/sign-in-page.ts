@@ -4,6 +4,7 @@ import { SessiondError } from '../errors.js';
 import type { EmailCodes } from '../factors/email-codes.js';
 import type { FactorProof } from '../factors/factor-verifier.js';
 import { requestContext } from '../http/authenticate.js';
+import type { SafeHTML } from '../http/html.js';
 import type { PasskeyService } from '../passkeys/passkey-service.js';
 import type { PendingSignIns } from '../sessions/pending-sign-ins.js';
 import type { SessionService, TokenGrant } from '../sessions/session-service.js';
@@ -17,7 +18,6 @@ import { type RegisteredClient, SSO_CLIENT_ID } from './client-registry.js';
 import { redirectTargetOf, signInPageCSP } from './sign-in-page-csp.js';
 import type { SignInPageCSRF } from './sign-in-page-csrf.js';
 import type { SignInPageDevice } from './sign-in-page-device.js';
-import type { SafeHTML } from './sign-in-page-html.js';
 import {
   messageView,
   type PageFrame,

@@ -8,12 +8,12 @@ import { ADMIN_ASSET_PATH, adminDashboardView, adminSignInView } from '../admin-
 import { SessiondError } from '../errors.js';
 import { adminLogView, adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
+import type { SafeHTML } from '../http/html.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
 import { deviceView } from '../http/views.js';
 import { parseFormBody } from '../oauth/form.js';
 import { OAuthError } from '../oauth/oauth-error.js';
-import type { SafeHTML } from '../provider/sign-in-page-html.js';
 import {
   DaysQuery,
   DevicesQuery,

@@ -1,7 +1,8 @@
 /**
- * HTML for sessiond's own pages, escaped by construction: `html` escapes every interpolated value
- * unless it is already `SafeHTML` (made by `html` itself), so no value can leave a text node or an
- * attribute, whoever chose it (a client's name, a login hint, an error message).
+ * HTML for sessiond's own pages (sign-in, logout, the admin dashboard), escaped by construction:
+ * `html` escapes every interpolated value unless it is already `SafeHTML` (made by `html` itself),
+ * so no value can leave a text node or an attribute, whoever chose it (a client's name, a login
+ * hint, an error message).
  */
 export class SafeHTML {
   constructor(readonly text: string) {}
