@@ -12,8 +12,7 @@ import type { SafeHTML } from '../http/html.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
 import { deviceView } from '../http/views.js';
-import { parseFormBody } from '../oauth/form.js';
-import { OAuthError } from '../oauth/oauth-error.js';
+import { acceptFormBodies } from '../oauth/form.js';
 import {
   DaysQuery,
   DevicesQuery,
@@ -53,22 +52,7 @@ export async function adminUIRoutes(app: FastifyInstance): Promise<void> {
   const { adminUI, admin, clock } = app.sessiond;
   const { session } = adminUI;
 
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
-    (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as Buffer));
-      } catch (error) {
-        done(
-          error instanceof OAuthError
-            ? new SessiondError('invalid_request', error.message)
-            : (error as Error),
-          undefined,
-        );
-      }
-    },
-  );
+  acceptFormBodies(app, (message) => new SessiondError('invalid_request', message));
   app.addHook('onSend', (_request, reply, payload, done) => {
     for (const [name, value] of Object.entries(ADMIN_UI_HEADERS)) reply.header(name, value);
     done(null, payload);
