@@ -13,8 +13,10 @@ export interface ChildServerOptions {
   args: readonly string[];
   env: Readonly<Record<string, string>>;
   cwd: string;
-  /** Base URL of the server; readiness is `GET {baseURL}/healthz` answering 200. */
+  /** Base URL of the server; readiness is `GET {baseURL}{readyPath}` answering 200. */
   baseURL: string;
+  /** The readiness probe's path; `/healthz` unless the server has none (row 15's shop: `/`). */
+  readyPath?: string;
   startTimeoutMs: number;
 }
 
@@ -47,9 +49,9 @@ function keepRecentLines(child: ChildProcess): () => string {
   return () => lines.join('\n');
 }
 
-async function isHealthy(baseURL: string): Promise<boolean> {
+async function isHealthy(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${baseURL}/healthz`, { signal: AbortSignal.timeout(1_000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
     await response.arrayBuffer();
     return response.status === 200;
   } catch {
@@ -94,7 +96,8 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
   };
 
   const deadline = Date.now() + options.startTimeoutMs;
-  while (!(await isHealthy(options.baseURL))) {
+  const probe = `${options.baseURL}${options.readyPath ?? '/healthz'}`;
+  while (!(await isHealthy(probe))) {
     const exited = child.exitCode !== null || child.signalCode !== null;
     if (exited || Date.now() > deadline) {
       await server.stop();

@@ -10,6 +10,8 @@ export interface PeerServerOptions {
   script?: string;
   /** Extra environment for the server, beside PORT, DATA_DIR and NODE_ENV. */
   env?: Readonly<Record<string, string>>;
+  /** The readiness probe's path, for a server without `/healthz` (default `/healthz`). */
+  readyPath?: string;
 }
 
 /** Starts one of the peer servers in src/servers/ in its own node process (tsx as loader). */
@@ -28,6 +30,7 @@ export async function startPeerServer(
     env: { ...options.env, PORT: String(port), DATA_DIR: createTempDir(name), NODE_ENV: 'production' },
     cwd: config.benchDir,
     baseURL: `http://127.0.0.1:${port}`,
+    ...(options.readyPath === undefined ? {} : { readyPath: options.readyPath }),
     startTimeoutMs: 30_000,
   });
 }

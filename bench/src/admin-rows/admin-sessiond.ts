@@ -27,8 +27,28 @@ export interface AdminNodes {
   stop(): Promise<void>;
 }
 
-export async function startAdminNodes(config: BenchConfig): Promise<AdminNodes> {
+/** A data dir migrated by `sessiond migrate` and seeded with SEED's million-row log (rows 11 and 14). */
+export async function createSeededDataDir(
+  config: BenchConfig,
+  env: Readonly<Record<string, string>>,
+  row: string,
+): Promise<{ dir: string; seeded: SeededData }> {
   requireBuiltSessiond(config);
+  const dir = createTempDir('sessiond-admin');
+  // The schema comes from sessiond itself, so the seeded rows fit the migrations as shipped.
+  await run(process.execPath, [config.sessiondMain, 'migrate'], {
+    env: { ...process.env, ...env, SESSIOND_DATA_DIR: dir },
+  });
+  log(
+    `${row}: seeding ${SEED.logRows.toLocaleString('en-US')} log rows, ${SEED.sessions.toLocaleString('en-US')} sessions ` +
+      `and ${SEED.users.toLocaleString('en-US')} users over ${SEED.days} days`,
+  );
+  const seeded = seedAdminData(join(dir, 'sessiond.db'), Date.now());
+  log(`  seeded in ${(seeded.seedMs / 1000).toFixed(1)} s`);
+  return { dir, seeded };
+}
+
+export async function startAdminNodes(config: BenchConfig): Promise<AdminNodes> {
   const key = `sk_admin_${randomBytes(32).toString('base64url')}`;
   const env = {
     SESSIOND_SECRET: randomBytes(32).toString('hex'),
@@ -36,19 +56,8 @@ export async function startAdminNodes(config: BenchConfig): Promise<AdminNodes> 
     SESSIOND_LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
   };
-  const indexedDir = createTempDir('sessiond-admin');
-  // The schema comes from sessiond itself, so the seeded rows fit the migrations as shipped.
-  await run(process.execPath, [config.sessiondMain, 'migrate'], {
-    env: { ...process.env, ...env, SESSIOND_DATA_DIR: indexedDir },
-  });
-  log(
-    `row 11: seeding ${SEED.logRows.toLocaleString('en-US')} log rows, ${SEED.sessions.toLocaleString('en-US')} sessions ` +
-      `and ${SEED.users.toLocaleString('en-US')} users over ${SEED.days} days`,
-  );
-  const seeded = seedAdminData(join(indexedDir, 'sessiond.db'), Date.now());
-  log(
-    `  seeded in ${(seeded.seedMs / 1000).toFixed(1)} s; copying it for the baseline, without the admin indexes`,
-  );
+  const { dir: indexedDir, seeded } = await createSeededDataDir(config, env, 'row 11');
+  log('  copying it for the baseline, without the admin indexes');
   const baselineDir = createTempDir('sessiond-admin-noidx');
   copyFileSync(join(indexedDir, 'sessiond.db'), join(baselineDir, 'sessiond.db'));
   dropAdminIndexes(join(baselineDir, 'sessiond.db'));
