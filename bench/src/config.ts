@@ -17,7 +17,8 @@ export interface BenchConfig {
   /**
    * `all` rows, or only the HTTP rows 1, 2, 3, 3b and 5 (BENCH_ONLY=http), or only the sync rows 9
    * and 10 (BENCH_ONLY=sync), or only row 11 (BENCH_ONLY=admin), or only the multi-node rows 12 and
-   * 13 (BENCH_ONLY=multinode).
+   * 13 (BENCH_ONLY=multinode), or only rows 14 and 15, the dashboard and the live shop in Chromium
+   * (BENCH_ONLY=faces).
    */
   readonly only: BenchSelection;
   /** The bench package directory; peer servers run with it as their working directory. */
@@ -28,13 +29,14 @@ export interface BenchConfig {
   readonly sessiondMain: string;
 }
 
-export type BenchSelection = 'all' | 'http' | 'sync' | 'admin' | 'multinode';
+export type BenchSelection = 'all' | 'http' | 'sync' | 'admin' | 'multinode' | 'faces';
 
 function selection(): BenchSelection {
   const raw = process.env.BENCH_ONLY;
   if (raw === undefined || raw === '') return 'all';
-  if (raw === 'http' || raw === 'sync' || raw === 'admin' || raw === 'multinode') return raw;
-  throw new Error(`BENCH_ONLY must be unset, http, sync, admin or multinode, got ${raw}`);
+  if (raw === 'http' || raw === 'sync' || raw === 'admin' || raw === 'multinode' || raw === 'faces')
+    return raw;
+  throw new Error(`BENCH_ONLY must be unset, http, sync, admin, multinode or faces, got ${raw}`);
 }
 
 function positiveInteger(name: string, fallback: number): number {

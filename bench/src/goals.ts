@@ -84,3 +84,9 @@ export const MULTINODE_REFRESH_RATIOS: readonly RatioGoal[] = [
 
 /** Row 13 (device to device across two nodes, through Redis): the product spec's p99 ceiling, in ms. */
 export const MULTINODE_LATENCY_GOAL_MS = SYNC_LATENCY_GOAL_MS.below;
+
+/** Row 14 (`/admin` on a million-row log, in Chromium): the issue's p99 ceiling for a load, in ms. */
+export const DASHBOARD_LOAD_GOAL_MS = 1_000;
+
+/** Row 15 (the live shop's cart, one device to the other in Chromium): the issue's p99 ceiling, in ms. */
+export const CART_LATENCY_GOAL_MS = 100;

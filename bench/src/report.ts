@@ -4,6 +4,8 @@ import { clientWarnings, renderClientTable } from './client-rows/client-report.j
 import type { ClientRows } from './client-rows/client-row.js';
 import { checkLatencies, checkRatios, type LatencyCheck, type RatioCheck } from './comparisons.js';
 import type { BenchSelection } from './config.js';
+import { facesWarnings, renderFacesTable } from './faces-rows/faces-report.js';
+import type { FacesRows } from './faces-rows/faces-row.js';
 import { RATIO_GOALS, VERIFY_RATIO_GOALS } from './goals.js';
 import { multinodeWarnings, renderMultinodeTable } from './multinode-rows/multinode-report.js';
 import type { MultinodeRows } from './multinode-rows/multinode-row.js';
@@ -29,7 +31,7 @@ export interface BenchMeta {
   runs: number;
   /**
    * BENCH_ONLY: `http` runs the HTTP rows (1, 2, 3, 3b, 5) alone, `sync` rows 9 and 10, `admin`
-   * row 11, `multinode` rows 12 and 13.
+   * row 11, `multinode` rows 12 and 13, `faces` rows 14 and 15.
    */
   only: BenchSelection;
   passwordHashParams: PasswordHashParams;
@@ -52,6 +54,8 @@ export interface BenchReport {
   admin: AdminRows | null;
   /** Rows 12 and 13, several nodes on one PostgreSQL and Redis; null when not selected. */
   multinode: MultinodeRows | null;
+  /** Rows 14 and 15, the admin dashboard and the live shop in Chromium; null when not selected. */
+  faces: FacesRows | null;
   /** Servers that could not be started, so their rows are missing. */
   serverFailures: Array<{ server: string; error: string }>;
 }
@@ -75,6 +79,7 @@ export function buildReport(
   sync: SyncRows | null,
   admin: AdminRows | null,
   multinode: MultinodeRows | null,
+  faces: FacesRows | null,
   serverFailures: BenchReport['serverFailures'],
 ): BenchReport {
   // Stable sort: within a row, sessiond (started first) leads, then its peers.
@@ -94,6 +99,7 @@ export function buildReport(
     sync,
     admin,
     multinode,
+    faces,
     serverFailures,
   };
 }
@@ -152,6 +158,11 @@ export function renderMarkdown(report: BenchReport): string {
       ...(report.sync !== null || report.admin !== null ? [''] : []),
       ...renderMultinodeTable(report.multinode, meta),
     );
+  if (report.faces !== null)
+    lines.push(
+      ...(report.sync !== null || report.admin !== null || report.multinode !== null ? [''] : []),
+      ...renderFacesTable(report.faces),
+    );
   const warningLines = [
     ...warnings(report),
     ...(report.verify === null ? [] : verifyWarnings(report.verify, report.verifyRatios)),
@@ -159,6 +170,7 @@ export function renderMarkdown(report: BenchReport): string {
     ...(report.sync === null ? [] : syncWarnings(report.sync)),
     ...(report.admin === null ? [] : adminWarnings(report.admin)),
     ...(report.multinode === null ? [] : multinodeWarnings(report.multinode)),
+    ...(report.faces === null ? [] : facesWarnings(report.faces)),
   ];
   if (warningLines.length > 0) lines.push('', ...warningLines);
   return `${lines.join('\n')}\n`;
@@ -169,6 +181,7 @@ const ONLY_ROWS: Readonly<Record<Exclude<BenchSelection, 'all'>, string>> = {
   sync: 'rows 9 and 10',
   admin: 'row 11',
   multinode: 'rows 12 and 13',
+  faces: 'rows 14 and 15 (the admin dashboard and the live shop in Chromium)',
 };
 
 function machineLine(meta: BenchMeta): string {

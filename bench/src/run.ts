@@ -4,7 +4,8 @@
 // rows 6 to 8 (@sessiond/client in Chromium and in Node), then, with every one of those servers
 // stopped, rows 9 and 10 (real-time sync), then row 11 (the admin API on a million-row log), and
 // prints and saves the tables. BENCH_ONLY=http runs the HTTP rows alone (1, 2, 3, 3b, 5),
-// BENCH_ONLY=sync rows 9 and 10, BENCH_ONLY=admin row 11, BENCH_ONLY=multinode rows 12 and 13.
+// BENCH_ONLY=sync rows 9 and 10, BENCH_ONLY=admin row 11, BENCH_ONLY=multinode rows 12 and 13,
+// BENCH_ONLY=faces rows 14 and 15 (the admin dashboard and the live shop in Chromium).
 import { resolve } from 'node:path';
 import { adminRowsFailed } from './admin-rows/admin-row.js';
 import { measureAdminRows } from './admin-rows/run-admin-rows.js';
@@ -13,6 +14,8 @@ import type { ClientRows } from './client-rows/client-row.js';
 import { measureClientRows } from './client-rows/run-client-rows.js';
 import type { BenchConfig } from './config.js';
 import { loadConfig } from './config.js';
+import { facesRowsFailed } from './faces-rows/faces-row.js';
+import { measureFacesRows } from './faces-rows/run-faces-rows.js';
 import { measureInterleaved } from './interleaved-rounds.js';
 import { errorMessage, log } from './log.js';
 import { describeMachine } from './machine.js';
@@ -122,6 +125,8 @@ async function main(): Promise<number> {
   const sync = selected('sync') ? await measureSyncRows(config) : null;
   // Row 11 on its own servers, after everything else has stopped.
   const admin = selected('admin') ? await measureAdminRows(config) : null;
+  // Rows 14 and 15 on their own servers and browser: the dashboard and the live shop.
+  const faces = selected('faces') ? await measureFacesRows(config) : null;
   // Rows 12 and 13 last: their own PostgreSQL, Redis and nodes, started and stopped around them.
   const multinode = selected('multinode') ? await measureMultinodeRows(config) : null;
 
@@ -143,6 +148,7 @@ async function main(): Promise<number> {
     sync,
     admin,
     multinode,
+    faces,
     earlier.serverFailures,
   );
   const markdown = renderMarkdown(report);
@@ -164,7 +170,8 @@ async function main(): Promise<number> {
     earlier.client?.results.some((result) => result.failure !== null) === true ||
     (sync !== null && syncRowsFailed(sync)) ||
     (admin !== null && adminRowsFailed(admin)) ||
-    (multinode !== null && multinodeRowsFailed(multinode));
+    (multinode !== null && multinodeRowsFailed(multinode)) ||
+    (faces !== null && facesRowsFailed(faces));
   return incomplete ? 1 : 0;
 }
 
