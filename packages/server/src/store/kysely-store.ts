@@ -29,6 +29,7 @@ import {
   toSigningKey,
   toUser,
 } from './row-mappers.js';
+import { rotateInOneStatement } from './rotation-function.js';
 import type { Database } from './schema.js';
 import {
   type ApplyStateOperationInput,
@@ -363,6 +364,9 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<RotationOutcome> {
+    // PostgreSQL: the same rules in one stored function, one round trip (decision 038). SQLite
+    // runs the units below in-process, where a statement costs no round trip.
+    if (this.#dialect === 'postgres') return rotateInOneStatement(this.#db, input);
     const { now } = input;
     try {
       return await this.#transact(async (trx): Promise<RotationOutcome> => {

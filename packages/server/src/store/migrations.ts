@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { rotationFunctionMigration } from './rotation-function.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -416,6 +417,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    // Refresh rotation in one round trip on PostgreSQL (issue 18, decision 038): a function, no table.
+    '0017_postgres_refresh_rotation': rotationFunctionMigration(dialect),
   };
   return { getMigrations: async () => migrations };
 }
