@@ -25,6 +25,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { opsRoutes } from './routes/ops.js';
 import { passkeyRoutes } from './routes/passkeys.js';
+import { pushRoutes } from './routes/push.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { signInPageRoutes } from './routes/sign-in-page.js';
@@ -185,6 +186,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(sessionRoutes);
   await app.register(passkeyRoutes);
   await app.register(deviceRoutes);
+  await app.register(pushRoutes);
   await app.register(oauthRoutes);
   await app.register(endSessionRoutes);
   await app.register(signInPageRoutes);
@@ -205,13 +207,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // Cursors for new endpoints commit before the server takes requests: nothing slips past them.
     await services.webhooks.start(app.log);
     await services.backchannelLogout.start(app.log);
+    await services.push.dispatcher.start(app.log);
   });
   app.addHook('preClose', async () => {
     shuttingDown = true;
     services.revocations.closeAll();
     services.syncHub.close();
     // Before onClose closes the store; a request in flight is aborted and sent again next start.
-    await Promise.all([services.webhooks.stop(), services.backchannelLogout.stop()]);
+    await Promise.all([
+      services.webhooks.stop(),
+      services.backchannelLogout.stop(),
+      services.push.dispatcher.stop(),
+    ]);
   });
   app.addHook('onClose', async () => {
     await services.sweeper.stop();

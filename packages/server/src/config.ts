@@ -196,6 +196,29 @@ const EnvSchema = z.object({
   SESSIOND_WEBHOOK_RETRY_MAX_SECONDS: integer(1, 86_400).default(3600),
   /** How long one webhook request may take before it counts as failed, in milliseconds. */
   SESSIOND_WEBHOOK_TIMEOUT_MS: integer(100, 60_000).default(10_000),
+  // --- Web Push (issue 17; decision 037) ---
+  /** VAPID public key (RFC 8292), base64url P-256 point; with the private key, or neither (then generated and sealed in the store). */
+  SESSIOND_VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url uncompressed P-256 point (65 bytes)')
+    .optional(),
+  /** VAPID private key, base64url (32 bytes). A secret: never logged. */
+  SESSIOND_VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key (32 bytes)')
+    .optional(),
+  /** Who push services contact about our pushes: a mailto: or https: URL. Default mailto:no-reply@<issuer host>. */
+  SESSIOND_VAPID_SUBJECT: urlWithScheme('mailto:', 'https:').optional(),
+  /** Pushes one user may be sent per hour, all kinds together; more are dropped. */
+  SESSIOND_PUSH_LIMIT_PER_HOUR: integer(1, 1000).default(6),
+  /** Attempts at one push before it is given up (a 404/410 drops the subscription at once). */
+  SESSIOND_PUSH_MAX_ATTEMPTS: integer(1, 10).default(3),
+  /** The app's page listing the user's sessions (behind its sign-in): a new sign-in's notification opens it. */
+  SESSIOND_PUSH_SESSIONS_URL: urlWithScheme('https:', 'http:').optional(),
+  /** The app's cart page: "your cart is waiting" opens it. */
+  SESSIOND_PUSH_CART_URL: urlWithScheme('https:', 'http:').optional(),
+  /** TEST ONLY: accept http: push endpoints (a local push service in tests); production endpoints are https:. */
+  SESSIOND_PUSH_ALLOW_HTTP_ENDPOINTS: z.enum(['true', 'false']).default('false'),
   /**
    * Comma-separated browser origins (besides the issuer's own) allowed to call the API with
    * credentials (CORS) and to send cookie-authenticated state-changing requests.
@@ -334,6 +357,8 @@ export interface Config {
   readonly webhookRetryBaseSeconds: number;
   readonly webhookRetryMaxSeconds: number;
   readonly webhookTimeoutMs: number;
+  /** SESSIOND_VAPID_* (decision 037); `keys` undefined: generated once and sealed in the store. */
+  readonly push: PushConfig;
   /** Normalised origins (`scheme://host[:port]`); empty means same-origin only, no CORS headers. */
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
@@ -380,6 +405,18 @@ export function unknownVariables(env: Record<string, string | undefined>): strin
   );
 }
 
+/** Web Push settings (decision 037). */
+export interface PushConfig {
+  /** SESSIOND_VAPID_PUBLIC_KEY/_PRIVATE_KEY, base64url; undefined: the store's generated pair. */
+  readonly keys: { readonly publicKey: string; readonly privateKey: string } | undefined;
+  readonly subject: string;
+  readonly limitPerHour: number;
+  readonly maxAttempts: number;
+  readonly sessionsURL: string | undefined;
+  readonly cartURL: string | undefined;
+  readonly allowHTTPEndpoints: boolean;
+}
+
 /** Reads, validates and freezes the configuration; throws ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const relevant = Object.fromEntries(
@@ -417,6 +454,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.SESSIOND_REDIS_URL !== undefined && e.SESSIOND_DATABASE_URL === undefined) {
     throw new ConfigError(
       'invalid configuration:\n  SESSIOND_REDIS_URL: needs SESSIOND_DATABASE_URL (the embedded SQLite serves one node; several nodes share PostgreSQL)',
+    );
+  }
+  if ((e.SESSIOND_VAPID_PUBLIC_KEY === undefined) !== (e.SESSIOND_VAPID_PRIVATE_KEY === undefined)) {
+    throw new ConfigError(
+      'invalid configuration:\n  SESSIOND_VAPID_PUBLIC_KEY / SESSIOND_VAPID_PRIVATE_KEY: set both or neither (neither: a key pair is generated and sealed in the store)',
     );
   }
   if (e.SESSIOND_WEBHOOK_RETRY_BASE_SECONDS > e.SESSIOND_WEBHOOK_RETRY_MAX_SECONDS) {
@@ -480,6 +522,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookRetryBaseSeconds: e.SESSIOND_WEBHOOK_RETRY_BASE_SECONDS,
     webhookRetryMaxSeconds: e.SESSIOND_WEBHOOK_RETRY_MAX_SECONDS,
     webhookTimeoutMs: e.SESSIOND_WEBHOOK_TIMEOUT_MS,
+    push: Object.freeze({
+      keys:
+        e.SESSIOND_VAPID_PUBLIC_KEY !== undefined && e.SESSIOND_VAPID_PRIVATE_KEY !== undefined
+          ? Object.freeze({
+              publicKey: e.SESSIOND_VAPID_PUBLIC_KEY,
+              privateKey: e.SESSIOND_VAPID_PRIVATE_KEY,
+            })
+          : undefined,
+      subject: e.SESSIOND_VAPID_SUBJECT ?? `mailto:no-reply@${new URL(issuer).hostname}`,
+      limitPerHour: e.SESSIOND_PUSH_LIMIT_PER_HOUR,
+      maxAttempts: e.SESSIOND_PUSH_MAX_ATTEMPTS,
+      sessionsURL: e.SESSIOND_PUSH_SESSIONS_URL,
+      cartURL: e.SESSIOND_PUSH_CART_URL,
+      allowHTTPEndpoints: e.SESSIOND_PUSH_ALLOW_HTTP_ENDPOINTS === 'true',
+    }),
     corsOrigins: Object.freeze(e.SESSIOND_CORS_ORIGINS ?? []),
     bodyLimitBytes: e.SESSIOND_BODY_LIMIT_BYTES,
     sweepIntervalSeconds: e.SESSIOND_SWEEP_INTERVAL_SECONDS,

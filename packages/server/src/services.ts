@@ -42,6 +42,10 @@ import { SignInPage } from './provider/sign-in-page.js';
 import { SignInPageCSRF } from './provider/sign-in-page-csrf.js';
 import { SignInPageDevice } from './provider/sign-in-page-device.js';
 import { SSOSessionCookie } from './provider/sso-session-cookie.js';
+import { pushDispatcherFrom } from './push/push-dispatcher.js';
+import { PushService } from './push/push-service.js';
+import { PushStore } from './push/push-store.js';
+import { openVAPIDKeys } from './push/vapid-keys.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
@@ -205,7 +209,28 @@ export async function createServices(input: {
   const webhooks = webhookDispatcherFrom({ config, database, store, clock, bus });
   // Logout tokens to the clients with a back-channel logout URI, on the webhooks' outbox (decision 030).
   const backchannelLogout = backchannelLogoutDispatcherFrom({ config, database, store, clock, bus, keys });
-  const syncHub = new SyncHub(bus, {
+  // Web Push (decision 037): the VAPID pair, subscriptions and opt-out, pushes on the outbox.
+  const vapidKeys = await openVAPIDKeys({
+    config: config.push,
+    database,
+    box: new SecretBox(masterSecret, 'vapid-keys'),
+    clock,
+  });
+  const pushStore = new PushStore(database, new SecretBox(masterSecret, 'push-subscriptions'));
+  const push = {
+    service: new PushService({ keys: vapidKeys, pushes: pushStore, clock, config: config.push }),
+    dispatcher: pushDispatcherFrom({
+      config,
+      database,
+      store,
+      pushes: pushStore,
+      keys: vapidKeys,
+      counters,
+      clock,
+      bus,
+      log: input.log,
+    }),
+  };  const syncHub = new SyncHub(bus, {
     clock,
     // Late-bound: metrics reads the hub's socket count, so it is built after it.
     onRevokedSocketClosed: (ms) => metrics.observeRevocationSocketClose(ms / 1000),
@@ -359,6 +384,7 @@ export async function createServices(input: {
     metrics,
     webhooks,
     backchannelLogout,
+    push,
     admin,
     adminUI,
     backends,

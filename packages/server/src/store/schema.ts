@@ -203,4 +203,26 @@ export interface Database {
     createdAt: number;
     retiredAt: number | null;
   };
-}
+  /** Web Push (migration 0015, decision 037). */
+  pushSubscriptions: {
+    userId: string;
+    deviceId: string;
+    /** SHA-256 (base64url) of the endpoint URL. */
+    endpointHash: string;
+    /** SecretBox('push-subscriptions') of the JSON {endpoint, p256dh, auth}. */
+    subscriptionSealed: string;
+    createdAt: number;
+  };
+  pushPreferences: {
+    userId: string;
+    enabled: number;
+    /** JSON array of the notification kinds turned off. */
+    disabledKinds: string;
+    updatedAt: number;
+  };
+  pushVapidKeys: {
+    id: string;
+    publicKey: string;
+    privateKeySealed: string;
+    createdAt: number;
+  };}
