@@ -6,6 +6,7 @@ import { type BasicClient, basicClient } from './oauth/resource-server-auth.js';
 import { type OIDCProviderConfig, oidcProviderList, oidcRedirectList } from './oidc/oidc-config.js';
 import { type WebAuthnConfig, webAuthnConfigFrom } from './passkeys/webauthn-config.js';
 import { parseClientRegistry, type RegisteredClient } from './provider/client-registry.js';
+import type { RetentionPolicy } from './retention/retention-policy.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
 import { RISK_SIGNALS, type RiskSignal } from './risk/signals.js';
 import { type CustomClaimsPolicy, claimNameProblem } from './sessions/custom-claims.js';
@@ -258,6 +259,18 @@ const EnvSchema = z.object({
   SESSIOND_RISK_WINDOW_MINUTES: integer(1, 7 * 24 * 60).default(60),
   /** Seconds between sweeps that mark timed-out sessions expired. */
   SESSIOND_SWEEP_INTERVAL_SECONDS: integer(1, 3600).default(60),
+  // --- Retention (issue 17; decision 034; docs/privacy.md gives each default's reason) ---
+  /**
+   * Days audit log rows are kept: a year covers the investigations of a security incident found
+   * months late. At least 7, the longest SESSIOND_RISK_WINDOW_MINUTES: the risk history reads it.
+   */
+  SESSIOND_RETENTION_AUDIT_LOG_DAYS: integer(7, 3650).default(365),
+  /** Days an ended session (and its refresh tokens) is kept after it ended: a month of "where was I signed in". */
+  SESSIOND_RETENTION_ENDED_SESSIONS_DAYS: integer(1, 3650).default(30),
+  /** Days a device nobody signed in from, with no session left that has not ended, is kept. */
+  SESSIOND_RETENTION_DEVICES_DAYS: integer(1, 3650).default(180),
+  /** Rows one retention delete statement removes at most (short transactions, short locks). */
+  SESSIOND_RETENTION_BATCH_SIZE: integer(1, 10_000).default(500),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
   SESSIOND_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   // --- Backends and custom claims (issue 13; decision 022 is the trust model) ---
@@ -363,10 +376,11 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly bodyLimitBytes: number;
   readonly sweepIntervalSeconds: number;
+  /** SESSIOND_RETENTION_* and SESSIOND_STATE_OP_RETENTION_DAYS: what the sweeper deletes when (decision 034). */
+  readonly retention: RetentionPolicy;
   readonly stateMaxBytes: number;
   readonly stateOpsPerSecond: number;
   readonly stateOpsBurst: number;
-  readonly stateOpRetentionDays: number;
   readonly stateMaxNamespaces: number;
   readonly stateMaxUserBytes: number;
   readonly syncMaxBufferedBytes: number;
@@ -540,10 +554,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     corsOrigins: Object.freeze(e.SESSIOND_CORS_ORIGINS ?? []),
     bodyLimitBytes: e.SESSIOND_BODY_LIMIT_BYTES,
     sweepIntervalSeconds: e.SESSIOND_SWEEP_INTERVAL_SECONDS,
+    retention: Object.freeze({
+      auditLogDays: e.SESSIOND_RETENTION_AUDIT_LOG_DAYS,
+      endedSessionsDays: e.SESSIOND_RETENTION_ENDED_SESSIONS_DAYS,
+      devicesDays: e.SESSIOND_RETENTION_DEVICES_DAYS,
+      stateOperationsDays: e.SESSIOND_STATE_OP_RETENTION_DAYS,
+      batchSize: e.SESSIOND_RETENTION_BATCH_SIZE,
+    }),
     stateMaxBytes: e.SESSIOND_STATE_MAX_BYTES,
     stateOpsPerSecond: e.SESSIOND_STATE_OPS_PER_SECOND,
     stateOpsBurst: e.SESSIOND_STATE_OPS_BURST,
-    stateOpRetentionDays: e.SESSIOND_STATE_OP_RETENTION_DAYS,
     stateMaxNamespaces: e.SESSIOND_STATE_MAX_NAMESPACES,
     stateMaxUserBytes: e.SESSIOND_STATE_MAX_USER_BYTES,
     syncMaxBufferedBytes: e.SESSIOND_SYNC_MAX_BUFFERED_BYTES,

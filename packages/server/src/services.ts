@@ -48,6 +48,8 @@ import { PushStore } from './push/push-store.js';
 import { openVAPIDKeys } from './push/vapid-keys.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import type { RateCounters } from './ratelimit/rate-counters.js';
+import { RetentionStore } from './retention/retention-store.js';
+import { RetentionSweep } from './retention/retention-sweep.js';
 import { RevocationStream } from './revocations/revocation-stream.js';
 import { RiskEngine } from './risk/risk-engine.js';
 import { Authenticator } from './sessions/authenticator.js';
@@ -196,13 +198,13 @@ export async function createServices(input: {
     }),
     {
       maxDocumentBytes: config.stateMaxBytes,
-      retentionDays: config.stateOpRetentionDays,
       userQuota: { maxNamespaces: config.stateMaxNamespaces, maxBytes: config.stateMaxUserBytes },
     },
   );
   const sweeper = new SessionSweeper(store, clock, ending, keys, {
     refreshGraceMs: policy.refreshGraceMs,
-    compactState: () => state.compact(),
+    // Late-bound: the outboxes and metrics it reports to are built below.
+    retention: () => retention.run(),
   });
   const revocations = new RevocationStream(store, bus, clock, config.accessTokenTTLSeconds * 1000);
   const transport = new CookieTransport({ issuer: config.issuer, corsOrigins: config.corsOrigins, clock });
@@ -241,6 +243,18 @@ export async function createServices(input: {
     webSocketConnections: () => syncHub.size,
     webhookBacklog: () => webhooks.backlog(),
     backchannelLogoutBacklog: () => backchannelLogout.backlog(),
+  });
+  // Retention (decision 034): never past what an outbox of this node has not delivered yet.
+  const retention = new RetentionSweep({
+    store: new RetentionStore(database),
+    sessions: store,
+    clock,
+    policy: config.retention,
+    outboxKeys: () => [...webhooks.keys, ...backchannelLogout.keys],
+    report: {
+      deleted: (kind, rows) => metrics.observeRetentionDeleted(kind, rows),
+      ran: (at) => metrics.observeRetentionRun(at),
+    },
   });
   // Sign-in through upstream OpenID providers (decision 023).
   const oidcProviders = new UpstreamProviders(config.oidcProviders);
@@ -366,6 +380,7 @@ export async function createServices(input: {
       stepUpPolicy,
     }),
     sweeper,
+    retention,
     policy,
     oauth,
     revocations,

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../bus/event-bus.js';
+import { RETENTION_KINDS, type RetentionKind } from '../retention/retention-policy.js';
 
 /** What the scrape reads at the moment it happens, rather than counting events. */
 export interface MetricsSources {
@@ -25,6 +26,8 @@ export class Metrics {
   readonly #refreshFailures: Counter<'reason'>;
   readonly #requests: Counter;
   readonly #revocationSocketSeconds: Histogram;
+  readonly #retentionDeleted: Counter<'kind'>;
+  readonly #retentionLastRun: Gauge;
 
   constructor(bus: Pick<EventBus, 'subscribe'>, sources: MetricsSources) {
     const registers = [this.registry];
@@ -63,6 +66,18 @@ export class Metrics {
       name: 'sessiond_revocation_socket_close_seconds',
       help: "From a session's revocation (the event's time) to the close frame of its sync socket on this node",
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.#retentionDeleted = new Counter({
+      name: 'sessiond_retention_deleted_total',
+      help: 'Rows deleted by this node as past their retention, by kind (decision 034)',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const kind of RETENTION_KINDS) this.#retentionDeleted.inc({ kind }, 0);
+    this.#retentionLastRun = new Gauge({
+      name: 'sessiond_retention_last_run_timestamp_seconds',
+      help: 'When this node last finished a retention pass (Unix seconds); 0 before the first',
       registers,
     });
     const reuses = new Counter({
@@ -165,6 +180,16 @@ export class Metrics {
   /** One request answered, whatever its route: the dashboard's request rate. */
   observeRequest(): void {
     this.#requests.inc();
+  }
+
+  /** Retention deleted `rows` of `kind`. */
+  observeRetentionDeleted(kind: RetentionKind, rows: number): void {
+    if (rows > 0) this.#retentionDeleted.inc({ kind }, rows);
+  }
+
+  /** A retention pass finished at `at` (epoch ms). */
+  observeRetentionRun(at: number): void {
+    this.#retentionLastRun.set(at / 1000);
   }
 
   /** A revoked session's sync socket was sent its close frame, `seconds` after the revocation. */

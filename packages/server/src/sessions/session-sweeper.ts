@@ -8,8 +8,8 @@ const BATCH = 500;
 /**
  * Background housekeeping: marks timed-out sessions expired (logged, published) even when no
  * client comes back to notice, drops sealed refresh successors once their grace window is
- * over, compacts the state operation log, and reloads signing keys so a key added by
- * `sessiond keys rotate` starts signing.
+ * over, enforces retention (audit log, ended sessions, idle devices, state operations:
+ * decision 034), and reloads signing keys so a key added by `sessiond keys rotate` starts signing.
  */
 export class SessionSweeper {
   #timer: NodeJS.Timeout | undefined;
@@ -22,8 +22,8 @@ export class SessionSweeper {
     private readonly keys: SigningKeyRing,
     private readonly housekeeping: {
       refreshGraceMs: number;
-      /** Drops state operations past their retention window. */
-      compactState: () => Promise<number>;
+      /** Deletes what is past its retention, in bounded batches (RetentionSweep). */
+      retention: () => Promise<unknown>;
     },
   ) {}
 
@@ -55,7 +55,8 @@ export class SessionSweeper {
       if (due.length < BATCH) break;
     }
     await this.store.forgetExpiredSuccessors(this.clock.now() - this.housekeeping.refreshGraceMs);
-    await this.housekeeping.compactState();
+    // Last: expiring sessions never waits behind a purge.
+    await this.housekeeping.retention();
     return expired;
   }
 }

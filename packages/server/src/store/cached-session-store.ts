@@ -141,8 +141,8 @@ export class CachedSessionStore implements SessionStore {
   readStateDocument: SessionStore['readStateDocument'] = (userId, namespace) =>
     this.inner.readStateDocument(userId, namespace);
   catchUpState: SessionStore['catchUpState'] = (input) => this.inner.catchUpState(input);
-  compactStateOperations: SessionStore['compactStateOperations'] = (before) =>
-    this.inner.compactStateOperations(before);
+  compactStateOperations: SessionStore['compactStateOperations'] = (before, limit) =>
+    this.inner.compactStateOperations(before, limit);
   appendLog: SessionStore['appendLog'] = (entry) => this.inner.appendLog(entry);
   countLiveSessions: SessionStore['countLiveSessions'] = (now) => this.inner.countLiveSessions(now);
   riskHistory: SessionStore['riskHistory'] = (input) => this.inner.riskHistory(input);

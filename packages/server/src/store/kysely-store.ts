@@ -665,30 +665,62 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
-  async compactStateOperations(before: number): Promise<number> {
+  async compactStateOperations(before: number, limit: number): Promise<number> {
     return this.#transact(async (trx) => {
+      // Nodes compact one at a time: two batches racing would each raise cursors for rows the
+      // other deletes. SQLite has one writer anyway.
+      if (this.#dialect === 'postgres') {
+        await sql`SELECT pg_advisory_xact_lock(hashtext('sessiond.state_compaction'))`.execute(trx);
+      }
+      const batch = await trx
+        .selectFrom('stateOperations')
+        .select(['userId', 'seq'])
+        .where('createdAt', '<', before)
+        .orderBy('createdAt', 'asc')
+        .limit(limit)
+        .execute();
+      if (batch.length === 0) return 0;
+      const highest = new Map<string, number>();
+      for (const row of batch)
+        highest.set(row.userId, Math.max(highest.get(row.userId) ?? 0, Number(row.seq)));
+      // Cursors first, as applyStateOperation takes them (no deadlock with it), and only ever
+      // upwards; then the same batch, and of it only rows at or below their user's compacted
+      // seq: never a row the cursor does not cover, so catch-up below it is a snapshot.
+      const raise = sql.join(
+        [...highest].map(
+          ([userId, seq]) => sql`WHEN user_id = ${userId} AND compacted_seq < ${seq} THEN ${seq}`,
+        ),
+        sql` `,
+      );
       await trx
         .updateTable('stateCursors')
-        .set((eb) => ({
-          compactedSeq: eb
-            .selectFrom('stateOperations as o')
-            .select((o) => o.fn.max('o.seq').as('seq'))
-            .whereRef('o.userId', '=', 'stateCursors.userId')
-            .where('o.createdAt', '<', before),
-        }))
-        .where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('stateOperations as o')
-              .select('o.seq')
-              .whereRef('o.userId', '=', 'stateCursors.userId')
-              .where('o.createdAt', '<', before),
-          ),
-        )
+        .set({ compactedSeq: sql<number>`CASE ${raise} ELSE compacted_seq END` })
+        .where('userId', 'in', [...highest.keys()])
         .execute();
       const result = await trx
         .deleteFrom('stateOperations')
-        .where('createdAt', '<', before)
+        .where(({ eb, refTuple, selectFrom }) =>
+          eb(
+            refTuple('userId', 'seq'),
+            'in',
+            selectFrom('stateOperations as o')
+              .select(['o.userId', 'o.seq'])
+              .where('o.createdAt', '<', before)
+              .orderBy('o.createdAt', 'asc')
+              .limit(limit)
+              .$asTuple('userId', 'seq'),
+          ),
+        )
+        .where((eb) =>
+          eb(
+            'seq',
+            '<=',
+            eb
+              .selectFrom('stateCursors as c')
+              .select('c.compactedSeq')
+              .whereRef('c.userId', '=', 'stateOperations.userId'),
+          ),
+        )
         .executeTakeFirst();
       return Number(result.numDeletedRows);
     });

@@ -460,6 +460,15 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0016_retention': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Retention (issue 17, decision 034) picks devices gone quiet by their last sign-in;
+        // without this it reads every device each sweep. Ended sessions are found by
+        // sessions_live_idle_idx (ended_at first), old log rows by session_logs_time_idx and old
+        // state operations by state_operations_created_at.
+        await db.schema.createIndex('devices_last_seen_idx').on('devices').column('last_seen_at').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -239,8 +239,11 @@ export interface SessionStore {
     since: number | undefined;
     limit: number;
   }): Promise<StateCatchUp>;
-  /** Deletes operations created before `before`; returns how many. Catch-up below them is a snapshot. */
-  compactStateOperations(before: number): Promise<number>;
+  /**
+   * Deletes up to `limit` of the operations created before `before`, oldest first, in one
+   * transaction; returns how many. Catch-up below them is a snapshot. Callers loop.
+   */
+  compactStateOperations(before: number, limit: number): Promise<number>;
 
   /**
    * What the risk engine weighs at a sign-in, since `since`: failed logins for the account and

@@ -8,8 +8,6 @@ import type { OperationRateLimiter } from './op-rate-limiter.js';
 /** More missed operations than this and catch-up sends the document instead: it is smaller. */
 export const CATCH_UP_MAX_OPERATIONS = 500;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 export type StateWriteResult =
   | { status: 'applied'; seq: number; document: JSONObject }
   | { status: 'duplicate'; seq: number };
@@ -34,7 +32,6 @@ export class StateService {
     private readonly rateLimiter: OperationRateLimiter,
     private readonly limits: {
       maxDocumentBytes: number;
-      retentionDays: number;
       /** Namespaces and bytes per user, over HTTP and the socket alike (the store checks it). */
       userQuota?: StateUserQuota;
     },
@@ -87,10 +84,5 @@ export class StateService {
       operation,
     });
     return { status: 'applied', seq: outcome.seq, document: outcome.document };
-  }
-
-  /** Drops operations past the retention window (the sweeper calls this); returns how many. */
-  compact(): Promise<number> {
-    return this.store.compactStateOperations(this.clock.now() - this.limits.retentionDays * DAY_MS);
   }
 }

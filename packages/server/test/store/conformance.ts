@@ -969,11 +969,11 @@ export function describeSessionStoreConformance(
         await apply(user.id, 'new-3', inc(1), 'cart', 10_000, T0 + 100);
         const other = await newUser();
         await apply(other.id, 'new-1', inc(1), 'cart', 10_000, T0 + 100);
-        expect(await store.compactStateOperations(T0 + 50)).toBe(2);
+        expect(await store.compactStateOperations(T0 + 50, 100)).toBe(2);
         expect(await catchUp(user.id, 1)).toMatchObject({ kind: 'snapshot', seq: 3 });
         expect(await catchUp(user.id, 2)).toMatchObject({ kind: 'operations', operations: [{ seq: 3 }] });
         expect(await catchUp(other.id, 0)).toMatchObject({ kind: 'operations', operations: [{ seq: 1 }] });
-        expect(await store.compactStateOperations(T0 + 50)).toBe(0);
+        expect(await store.compactStateOperations(T0 + 50, 100)).toBe(0);
         expect(await catchUp(user.id, 2)).toMatchObject({ kind: 'operations', operations: [{ seq: 3 }] });
       });
     });
