@@ -1,5 +1,5 @@
 import type { SessionEndReason } from './events.js';
-import type { AssuranceLevel, Device, LogEntry } from './wire.js';
+import type { AssuranceLevel, Device, GeoLocation, LogEntry } from './wire.js';
 
 /** Wire shapes of the admin API (`/api/admin/...`, docs/api.md#administration). Times are ISO 8601. */
 
@@ -15,6 +15,8 @@ export interface AdminSession {
   state: AdminSessionState;
   ip: string | null;
   user_agent: string | null;
+  /** Where the session opened, when SESSIOND_GEOIP is on; null when not known. */
+  location: GeoLocation | null;
   created_at: string;
   last_activity_at: string;
   idle_expires_at: string;

@@ -61,6 +61,7 @@ export type {
   Device,
   DeviceInput,
   DeviceSummary,
+  GeoLocation,
   LogEntry,
   LogPage,
   Passkey,

@@ -34,7 +34,16 @@ export interface Device {
   trusted: boolean;
   first_seen_at: string;
   last_seen_at: string;
+  /** In its stored form (SESSIOND_IP_STORAGE): full, `203.0.113.0/24`, or `h:<network>:<address>`. */
   last_ip: string | null;
+  /** Where the device last signed in, when SESSIOND_GEOIP is on; null when not known. */
+  location: GeoLocation | null;
+}
+
+/** Country (ISO 3166-1 alpha-2) and city from geoip-lite's data; city null when it has none. */
+export interface GeoLocation {
+  country: string;
+  city: string | null;
 }
 
 /** A registered passkey (WebAuthn credential) as `GET /api/auth/passkeys` lists it. */
@@ -79,6 +88,8 @@ export interface ActiveSession {
   device: Device | null;
   ip: string | null;
   user_agent: string | null;
+  /** Where the session opened, when SESSIOND_GEOIP is on; null when not known. */
+  location: GeoLocation | null;
   created_at: string;
   last_activity_at: string;
   current: boolean;

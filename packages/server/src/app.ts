@@ -14,6 +14,7 @@ import { installJsonBody } from './http/json-body.js';
 import { installNoStore } from './http/no-store.js';
 import { lockDataDir } from './lib/data-dir-lock.js';
 import { requestLogFields } from './lib/log.js';
+import { clientAddressesFrom } from './privacy/client-address.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUIRoutes } from './routes/admin-ui.js';
@@ -76,12 +77,15 @@ const REDACT = [
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
+  const masterSecret = resolveMasterSecret(config);
+  // Before the logger: request log lines carry the address in its stored form too.
+  const clientAddresses = clientAddressesFrom(config, masterSecret.value);
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
       // Query values may be secrets a client should not have put there: keys only.
-      serializers: { req: requestLogFields },
+      serializers: { req: (request) => requestLogFields(request, clientAddresses) },
       ...(options.logDestination ? { stream: options.logDestination } : {}),
     },
     bodyLimit: config.bodyLimitBytes,
@@ -95,7 +99,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // how long). Long-lived streams and sockets are ended by the preClose hook below.
     forceCloseConnections: 'idle',
   });
-  const masterSecret = resolveMasterSecret(config);
   if (masterSecret.source === 'generated') {
     app.log.warn(
       { file: join(config.dataDir, 'secret.key') },
@@ -124,6 +127,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       bus: openedBus.bus,
       counters: openedBus.counters,
       masterSecret: masterSecret.value,
+      clientAddresses,
       log: app.log,
     });
   } catch (error) {

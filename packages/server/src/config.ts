@@ -5,6 +5,7 @@ import { type TestFault, testFaultSpec } from './lib/test-fault.js';
 import { type BasicClient, basicClient } from './oauth/resource-server-auth.js';
 import { type OIDCProviderConfig, oidcProviderList, oidcRedirectList } from './oidc/oidc-config.js';
 import { type WebAuthnConfig, webAuthnConfigFrom } from './passkeys/webauthn-config.js';
+import { IP_STORAGE_MODES, type IPStorageMode } from './privacy/ip-minimiser.js';
 import { parseClientRegistry, type RegisteredClient } from './provider/client-registry.js';
 import type { RetentionPolicy } from './retention/retention-policy.js';
 import type { RiskPolicy } from './risk/risk-engine.js';
@@ -273,6 +274,14 @@ const EnvSchema = z.object({
   SESSIOND_RETENTION_BATCH_SIZE: integer(1, 10_000).default(500),
   /** Trust X-Forwarded-For from a reverse proxy (true) or use the socket address (false). */
   SESSIOND_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  // --- IP minimisation and location (issue 17; decision 035) ---
+  /**
+   * How client IPs are stored (sessions, devices, audit log, risk history): `full`, `truncated`
+   * (IPv4 /24, IPv6 /48) or `hashed` (keyed HMAC of network and address under the master secret).
+   */
+  SESSIOND_IP_STORAGE: z.enum(IP_STORAGE_MODES).default('full'),
+  /** Look up country and city (geoip-lite, loaded only when on) and store them on sessions and devices. */
+  SESSIOND_GEOIP: z.enum(['true', 'false']).default('false'),
   // --- Backends and custom claims (issue 13; decision 022 is the trust model) ---
   /**
    * Comma-separated `id:secret` pairs of the app backends allowed to create sessions
@@ -387,6 +396,10 @@ export interface Config {
   readonly syncSubscribesPerSecond: number;
   readonly syncSubscribeBurst: number;
   readonly trustProxy: boolean;
+  /** SESSIOND_IP_STORAGE: the form every stored client IP takes. */
+  readonly ipStorage: IPStorageMode;
+  /** SESSIOND_GEOIP: location lookup on. */
+  readonly geoIP: boolean;
   readonly risk: RiskPolicy;
   /** Upstream OpenID providers (SESSIOND_OIDC_PROVIDERS); empty: none. */
   readonly oidcProviders: readonly OIDCProviderConfig[];
@@ -570,6 +583,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     syncSubscribesPerSecond: e.SESSIOND_SYNC_SUBSCRIBES_PER_SECOND,
     syncSubscribeBurst: e.SESSIOND_SYNC_SUBSCRIBE_BURST,
     trustProxy: e.SESSIOND_TRUST_PROXY === 'true',
+    ipStorage: e.SESSIOND_IP_STORAGE,
+    geoIP: e.SESSIOND_GEOIP === 'true',
     oidcProviders: e.SESSIOND_OIDC_PROVIDERS ?? Object.freeze([]),
     oidcRedirects: e.SESSIOND_OIDC_REDIRECTS ?? Object.freeze([]),
     webauthn,

@@ -32,6 +32,7 @@ import { UpstreamProviders } from './oidc/upstream-providers.js';
 import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
 import { PasskeyService } from './passkeys/passkey-service.js';
 import { PasskeyStore } from './passkeys/passkey-store.js';
+import type { ClientAddresses } from './privacy/client-address.js';
 import { AuthorizationCodeStore } from './provider/authorization-code-store.js';
 import { AuthorizationService } from './provider/authorization-service.js';
 import { backchannelLogoutDispatcherFrom } from './provider/backchannel-logout.js';
@@ -81,6 +82,8 @@ export async function createServices(input: {
   /** Behind the sign-in and state-operation limits. Default: this process's memory. */
   counters?: RateCounters;
   masterSecret: string;
+  /** Where request IPs become their stored form and a location (decision 035). */
+  clientAddresses: ClientAddresses;
   log: FastifyBaseLogger;
 }) {
   const { config, store, database, clock, bus, masterSecret } = input;
@@ -403,5 +406,6 @@ export async function createServices(input: {
     admin,
     adminUI,
     backends,
+    clientAddresses: input.clientAddresses,
   };
 }

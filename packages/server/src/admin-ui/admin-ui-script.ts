@@ -59,6 +59,12 @@ function time(value) {
   return value ? value.replace('T', ' ').slice(0, 19) : '–';
 }
 
+// A {country, city} location (SESSIOND_GEOIP, decision 035) as 'City, CC'; 'unknown' without one.
+function place(location) {
+  if (!location || !location.country) return 'unknown';
+  return location.city ? location.city + ', ' + location.country : location.country;
+}
+
 function short(id) {
   return id && id.length > 12 ? id.slice(0, 12) + '…' : (id || '–');
 }
@@ -108,7 +114,7 @@ function sessionRow(session) {
     cell(deviceName(session.device_id)),
     cell(session.ip || '–'),
     el('td', { class: 'ua', text: session.user_agent || '–' }),
-    cell(session.location || 'unknown'),
+    cell(place(session.location)),
     cell(time(session.created_at)),
     cell(time(session.last_activity_at)),
     el('td', {}, [el('span', { class: 'badge ' + session.state, text: session.state + (session.end_reason ? ' (' + session.end_reason + ')' : '') })]),
@@ -122,7 +128,7 @@ function deviceRow(device) {
     cell(device.device_type || 'unknown'),
     cell([device.browser, device.os].filter(Boolean).join(' on ') || '–'),
     cell(device.last_ip || '–'),
-    cell(device.location || 'unknown'),
+    cell(place(device.location)),
     cell(device.trusted ? 'yes' : 'no'),
     cell(time(device.first_seen_at)),
     cell(time(device.last_seen_at)),

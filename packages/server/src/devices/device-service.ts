@@ -115,6 +115,7 @@ export class DeviceService {
       ...parseUserAgent(context.userAgent),
       userAgent: context.userAgent,
       ip: context.ip,
+      location: context.location ?? null,
       now: this.clock.now(),
       secretHash: sha256(secret),
       presentedSecretHash: presented ? sha256(presented) : null,

@@ -13,6 +13,7 @@ export function adminSessionView(session: SessionRecord, now: number): AdminSess
     state: session.endedAt !== null ? 'ended' : timedOut ? 'expired' : 'live',
     ip: session.ip,
     user_agent: session.userAgent,
+    location: session.location ?? null,
     ended_at: session.endedAt === null ? null : iso(session.endedAt),
     end_reason: session.endReason ?? timedOut ?? null,
     step_up_required: session.stepUpRequired,

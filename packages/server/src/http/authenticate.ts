@@ -40,7 +40,12 @@ export async function authenticateRequest(
   return { ...(await authenticator.authenticate(cookie)), credential: 'cookie' };
 }
 
+/**
+ * The caller's context for the services: the IP already in its stored form, and its location
+ * looked up from the full address (decision 035). Nothing past this point sees the full IP.
+ */
 export function requestContext(request: FastifyRequest): RequestContext {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: userAgent ? userAgent.slice(0, 512) : null };
+  const { ip, location } = request.server.sessiond.clientAddresses.describe(request.ip);
+  return { ip, userAgent: userAgent ? userAgent.slice(0, 512) : null, location };
 }

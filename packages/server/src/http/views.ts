@@ -68,6 +68,7 @@ export function deviceView(device: DeviceRecord): Device {
     first_seen_at: iso(device.firstSeenAt),
     last_seen_at: iso(device.lastSeenAt),
     last_ip: device.lastIP,
+    location: device.location ?? null,
   };
 }
 
@@ -81,6 +82,7 @@ export function activeSessionView(
     device: device ? deviceView(device) : null,
     ip: session.ip,
     user_agent: session.userAgent,
+    location: session.location ?? null,
     created_at: iso(session.createdAt),
     last_activity_at: iso(session.lastActivityAt),
     current: session.id === currentSessionId,

@@ -27,21 +27,27 @@ export function redactQueryValues(url: string): string {
   return `${url.slice(0, mark)}?${query}`;
 }
 
-/** The request fields pino logs (Fastify's default set), with the URL's query values redacted. */
-export function requestLogFields(request: {
-  method: string;
-  url: string;
-  headers?: Record<string, string | string[] | undefined>;
-  host?: string;
-  ip?: string;
-  socket?: { remotePort?: number };
-}): Record<string, unknown> {
+/**
+ * The request fields pino logs (Fastify's default set), with the URL's query values redacted and
+ * the address in its stored form (SESSIOND_IP_STORAGE, decision 035).
+ */
+export function requestLogFields(
+  request: {
+    method: string;
+    url: string;
+    headers?: Record<string, string | string[] | undefined>;
+    host?: string;
+    ip?: string;
+    socket?: { remotePort?: number };
+  },
+  addresses?: { minimise(ip: string): string },
+): Record<string, unknown> {
   return {
     method: request.method,
     url: redactQueryValues(request.url),
     version: request.headers?.['accept-version'],
     host: request.host,
-    remoteAddress: request.ip,
+    remoteAddress: addresses && request.ip ? addresses.minimise(request.ip) : request.ip,
     remotePort: request.socket?.remotePort,
   };
 }

@@ -64,7 +64,8 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/api/auth/signup', async (request, reply) => {
     const body = parseInput(SignUpBody, request.body);
-    const user = await accounts.signUp({ ...body, ip: request.ip });
+    // The sign-up throttle counts by the stored form of the IP, as everything else does (decision 035).
+    const user = await accounts.signUp({ ...body, ip: requestContext(request).ip });
     return reply.code(201).send({ user: { id: user.id, email: user.email } });
   });
 

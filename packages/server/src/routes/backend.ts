@@ -152,7 +152,13 @@ function endUserContext(
   body: { ip?: string | undefined; user_agent?: string | undefined },
 ): RequestContext {
   const own = requestContext(request);
-  return { ip: body.ip ?? own.ip, userAgent: body.user_agent ?? own.userAgent };
+  // The end user's IP the backend reports is minimised and located like a request's (decision 035).
+  const reported = body.ip === undefined ? own : request.server.sessiond.clientAddresses.describe(body.ip);
+  return {
+    ip: reported.ip,
+    location: reported.location ?? null,
+    userAgent: body.user_agent ?? own.userAgent,
+  };
 }
 
 function userView(user: UserRecord, externalId: string | null): Record<string, unknown> {

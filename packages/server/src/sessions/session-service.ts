@@ -225,6 +225,7 @@ export class SessionService {
       claims: input.claims ?? null,
       ssoSessionId: input.ssoSessionId ?? null,
       scope: input.scope ?? null,
+      location: context.location ?? null,
     };
     const refreshToken = randomToken('rt_');
     const logBase = this.#logBase(session, context, now);

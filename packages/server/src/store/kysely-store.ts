@@ -22,6 +22,7 @@ import {
   fromLogEntry,
   fromSession,
   fromUser,
+  locationColumn,
   toDevice,
   toLog,
   toRefreshToken,
@@ -193,13 +194,14 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async recordDeviceSighting(sighting: DeviceSighting): Promise<DeviceSightingOutcome> {
-    const { now, ip, secretHash, presentedSecretHash, ...fields } = sighting;
+    const { now, ip, secretHash, presentedSecretHash, location, ...fields } = sighting;
     return this.#transact(async (trx) => {
       const inserted = await trx
         .insertInto('devices')
         .values({
           ...fields,
           lastIp: ip,
+          location: locationColumn(location),
           trusted: 0,
           trustedAt: null,
           firstSeenAt: now,
@@ -217,6 +219,7 @@ export class KyselySessionStore implements SessionStore {
         .set((eb) => ({
           lastSeenAt: now,
           lastIp: ip,
+          location: locationColumn(location),
           userAgent: fields.userAgent,
           browser: fields.browser,
           os: fields.os,

@@ -417,6 +417,15 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0013_locations': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Location (issue 17, decision 035): country and city looked up from the full IP at the
+        // request (SESSIOND_GEOIP), kept as JSON {country, city} where the session opened and
+        // where the device last signed in, so a session list can say where without keeping the IP.
+        await db.schema.alterTable('sessions').addColumn('location', 'text').execute();
+        await db.schema.alterTable('devices').addColumn('location', 'text').execute();
+      },
+    },
     // Refresh rotation in one round trip on PostgreSQL (issue 18, decision 038): a function, no table.
     '0017_postgres_refresh_rotation': rotationFunctionMigration(dialect),
     '0015_push_subscriptions': {

@@ -1,4 +1,5 @@
 import type { Actor, AssuranceLevel, LogAction, SessionEndReason } from '@sessiond/protocol';
+import type { GeoLocation } from '../privacy/geo-locator.js';
 
 /** Domain records as the services see them. Times are epoch milliseconds. */
 
@@ -36,6 +37,8 @@ export interface DeviceRecord {
    * first seen before device binding (it gets one at its next sign-in, and loses its trust).
    */
   secretHash: string | null;
+  /** Where the device last signed in (SESSIOND_GEOIP, decision 035); absent or null: not known. */
+  location?: GeoLocation | null;
 }
 
 export interface SessionRecord {
@@ -70,6 +73,8 @@ export interface SessionRecord {
   ssoSessionId: string | null;
   /** For a session an authorization code opened: the scopes granted, space-separated. */
   scope: string | null;
+  /** Where the session opened (SESSIOND_GEOIP, decision 035); absent or null: not known. */
+  location?: GeoLocation | null;
 }
 
 /** A source that vouches for a user (`backend:<id>`, `oidc:<issuer>`) and its id for them. */

@@ -1,5 +1,6 @@
 import type { AssuranceLevel, LogAction, SessionEndReason } from '@sessiond/protocol';
 import type { Selectable } from 'kysely';
+import type { GeoLocation } from '../privacy/geo-locator.js';
 import type {
   DeviceRecord,
   LogRecord,
@@ -67,6 +68,7 @@ export function toDevice(row: Selectable<Database['devices']>): DeviceRecord {
     lastSeenAt: num(row.lastSeenAt),
     lastIP: row.lastIp,
     secretHash: row.secretHash,
+    location: locationOf(row.location),
   };
 }
 
@@ -95,13 +97,24 @@ export function toSession(row: Selectable<Database['sessions']>): SessionRecord 
     claims: row.claims === null ? null : (JSON.parse(row.claims) as Record<string, unknown>),
     ssoSessionId: row.ssoSessionId,
     scope: row.scope,
+    location: locationOf(row.location),
   };
 }
 
+/** The JSON {country, city} column of sessions and devices (migration 0013). */
+export function locationColumn(location: GeoLocation | null | undefined): string | null {
+  return location ? JSON.stringify({ country: location.country, city: location.city }) : null;
+}
+
+function locationOf(column: string | null | undefined): GeoLocation | null {
+  return column ? (JSON.parse(column) as GeoLocation) : null;
+}
+
 export function fromSession(session: SessionRecord): Database['sessions'] {
-  const { lastActivityAt, stepUpRequired, amr, claims, ...rest } = session;
+  const { lastActivityAt, stepUpRequired, amr, claims, location, ...rest } = session;
   return {
     ...rest,
+    location: locationColumn(location),
     lastActivityAt,
     stepUpRequired: stepUpRequired ? 1 : 0,
     amr: amr === null ? null : JSON.stringify(amr),

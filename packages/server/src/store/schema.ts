@@ -43,6 +43,8 @@ export interface Database {
     lastSeenAt: number;
     lastIp: string | null;
     secretHash: string | null;
+    /** JSON {country, city} of the last sign-in's IP (migration 0013), or null. */
+    location: string | null;
   };
   sessions: {
     id: string;
@@ -72,6 +74,8 @@ export interface Database {
     ssoSessionId: string | null;
     /** Space-separated scopes granted to an authorization-code session; null otherwise. */
     scope: string | null;
+    /** JSON {country, city} of the IP the session opened from (migration 0013), or null. */
+    location: string | null;
   };
   userLinks: {
     source: string;

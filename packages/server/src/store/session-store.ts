@@ -1,4 +1,5 @@
 import type { AssuranceLevel, JSONObject, SessionEndReason, StateOperation } from '@sessiond/protocol';
+import type { GeoLocation } from '../privacy/geo-locator.js';
 import type { RiskHistory } from '../risk/risk-engine.js';
 import type {
   DeviceRecord,
@@ -24,6 +25,8 @@ export interface DeviceSighting {
   deviceType: string | null;
   userAgent: string | null;
   ip: string | null;
+  /** Where the sign-in came from (SESSIOND_GEOIP): replaces the device's location; null clears it. */
+  location?: GeoLocation | null;
   now: number;
   /** The hash of a fresh device secret: bound to the device if it has none yet. */
   secretHash: string;
