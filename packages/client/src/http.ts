@@ -3,7 +3,7 @@ import { type FailureKind, SessionClientError } from './errors.js';
 export type Transport = 'bearer' | 'cookie';
 
 export interface CallOptions {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   body?: unknown;
   accessToken?: string | undefined;
   /** Send the refresh path's cookie transport headers even without a body. */

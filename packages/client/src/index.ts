@@ -16,6 +16,14 @@ export {
 export type { SessionHealth } from './health.js';
 export type { EmailCodeSent, Passkey, PasskeyManager } from './passkeys.js';
 export { defaultPlatform, type Platform, type TabChannel } from './platform.js';
+export type {
+  PushControls,
+  PushKind,
+  PushPreferences,
+  PushRegistrationLike,
+  PushSubscriptionJSONLike,
+  PushSubscriptionLike,
+} from './push.js';
 export {
   type ClientEventName,
   createSessionClient,

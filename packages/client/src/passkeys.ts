@@ -29,7 +29,7 @@ export interface EmailCodeSent {
 /** An authenticated JSON call to sessiond (the client's, with its transport and token). */
 export type SessiondCall = <T>(
   path: string,
-  options: { method: 'GET' | 'POST' | 'DELETE'; body?: unknown },
+  options: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown },
 ) => Promise<T>;
 
 interface CeremonyStart<O> {

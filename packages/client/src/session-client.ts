@@ -27,6 +27,7 @@ import {
   type SessiondCall,
 } from './passkeys.js';
 import { defaultPlatform, type Platform, type TabChannel } from './platform.js';
+import { type PushControls, pushControls } from './push.js';
 import { type EndReason, nextStatus, type SessionEvent, type SessionState, SIGNED_OUT } from './state.js';
 import { memoryStorage, type SessionStorage } from './storage.js';
 import { SyncConnection, type WebSocketConstructor } from './sync/sync-connection.js';
@@ -111,6 +112,8 @@ export interface SessionClient {
   readonly sessions: SessionManager;
   /** The devices the signed-in user has signed in from: list, trust, forget. */
   readonly devices: DeviceManager;
+  /** This device's Web Push subscription and the user's opt-out (decision 037). */
+  readonly push: PushControls;
   /** Single-flight: concurrent calls share one refresh; across tabs, one tab refreshes. */
   refresh(): Promise<void>;
   /** fetch with the session attached; on 401 refreshes once and retries once. */
@@ -204,6 +207,7 @@ class Client implements SessionClient {
   readonly passkeys: PasskeyManager;
   readonly sessions: SessionManager;
   readonly devices: DeviceManager;
+  readonly push: PushControls;
 
   constructor(options: SessionClientOptions) {
     this.#options = options;
@@ -221,6 +225,7 @@ class Client implements SessionClient {
     this.passkeys = passkeyManager(this.#signedInCall, () => this.#webAuthnAdapter());
     this.sessions = sessionManager(this.#signedInCall);
     this.devices = deviceManager(this.#signedInCall);
+    this.push = pushControls(this.#signedInCall);
     this.#lastActivity = this.#platform.now();
     this.#channel = this.#platform.channel(namespace);
     if (this.#channel)
@@ -839,7 +844,7 @@ class Client implements SessionClient {
 
   #call<T>(
     path: string,
-    options: { method: 'GET' | 'POST' | 'DELETE'; body?: unknown; accessToken?: string | undefined },
+    options: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown; accessToken?: string | undefined },
   ): Promise<T> {
     return callSessiond<T>(this.#fetch, this.#options.baseUrl, path, this.#transport, options);
   }
@@ -849,7 +854,7 @@ class Client implements SessionClient {
   /** A call as this session: a fresh enough access token first; a demanded step-up or the session's end is acted on. */
   readonly #signedInCall: SessiondCall = async <T>(
     path: string,
-    options: { method: 'GET' | 'POST' | 'DELETE'; body?: unknown },
+    options: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; body?: unknown },
   ): Promise<T> => {
     await this.ready;
     if (this.#state.get().status === 'locked') {
