@@ -35,6 +35,8 @@ export type SessionEndReason =
   | 'device_forgotten'
   /** The SSO session that authorized this app session ended (RP-initiated logout, decision 030). */
   | 'sso_session_ended'
+  /** The user's account was erased (decision 036): every session ends with it. */
+  | 'user_erased'
   | 'idle_timeout'
   | 'absolute_timeout';
 
@@ -75,6 +77,11 @@ export const LOG_ACTIONS = [
    * factor (detail: the risk verdict and the accepted `factors`; decision 026).
    */
   'second_factor_required',
+  /**
+   * The account was erased (decision 036): its personal data deleted, its older log rows kept
+   * pseudonymised. `user_id` stays as an opaque id; detail: `sessions_revoked`.
+   */
+  'user_erased',
 ] as const;
 
 export type LogAction = (typeof LOG_ACTIONS)[number];

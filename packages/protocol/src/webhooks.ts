@@ -13,6 +13,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'refresh_token.reused',
   'session.step_up_required',
   'device.new',
+  'user.erased',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -42,6 +43,8 @@ export interface WebhookPayloads {
   'refresh_token.reused': WebhookEventData;
   'session.step_up_required': WebhookEventData;
   'device.new': WebhookEventData;
+  /** The account was erased (decision 036); `sessions_revoked`: how many live sessions it ended. */
+  'user.erased': WebhookEventData & { sessions_revoked: number };
 }
 
 /** A webhook body as Standard Webhooks shapes it: `timestamp` is when the event happened. */

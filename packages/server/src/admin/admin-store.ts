@@ -71,11 +71,13 @@ export class AdminStore {
     return num(result.numDeletedRows) > 0;
   }
 
+  /** An erased account's tombstone is nobody's (decision 036). */
   async findUser(userId: string): Promise<{ id: string; email: string } | undefined> {
     return this.database.db
       .selectFrom('users')
       .select(['id', 'email'])
       .where('id', '=', userId)
+      .where('erasedAt', 'is', null)
       .executeTakeFirst();
   }
 

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@sessiond/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SessiondError } from '../errors.js';
+import { UserErasedError } from '../store/session-store.js';
 import { drainRequest } from './drain-request.js';
 import { isStorageFailure, storageUnavailable } from './storage-errors.js';
 
@@ -72,6 +73,9 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof SessiondError) return sendError(reply, error);
+  // A sign-in that raced the erasure of its account (decision 036): as if the account never was.
+  if (error instanceof UserErasedError)
+    return sendError(reply, new SessiondError('invalid_credentials', 'email or password is wrong'));
   if (isStorageFailure(error)) return sendError(reply, storageUnavailable(error, request.log));
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) return sendError(reply, new SessiondError(mapped, error.message));

@@ -95,21 +95,38 @@ export class SessionEnding {
       ...(input.deviceId ? { deviceId: input.deviceId } : {}),
       log: (session) => this.#revocationLog(session, input, now),
     });
-    // Announced before the sessions' own revocations: their sockets close on those.
-    if (input.deviceId === undefined) {
-      this.bus.publish('session.logged_out_everywhere', {
-        user_id: input.userId,
-        session_id: input.requestedBy?.sessionId ?? null,
-        device_id: input.requestedBy?.deviceId ?? null,
-        at: new Date(now).toISOString(),
-        actor: input.actor,
-        reason: input.reason,
-        kept_session_id: input.exceptSessionId ?? null,
-        revoked: ended.length,
-      });
-    }
-    for (const session of ended) this.announceRevoked(session, input.reason, input.actor, now);
+    if (input.deviceId === undefined) this.announceLoggedOutEverywhere(ended, input, now);
+    else for (const session of ended) this.announceRevoked(session, input.reason, input.actor, now);
     return ended;
+  }
+
+  /**
+   * Publishes "log out everywhere" for sessions of one user the store already ended together
+   * (revoke-all, erasure), then each session's own revocation: verifiers and sockets hear it at once.
+   */
+  announceLoggedOutEverywhere(
+    ended: readonly SessionRecord[],
+    input: {
+      userId: string;
+      reason: SessionEndReason;
+      actor: Actor;
+      exceptSessionId?: string;
+      requestedBy?: { sessionId: string; deviceId: string };
+    },
+    now: number,
+  ): void {
+    // Announced before the sessions' own revocations: their sockets close on those.
+    this.bus.publish('session.logged_out_everywhere', {
+      user_id: input.userId,
+      session_id: input.requestedBy?.sessionId ?? null,
+      device_id: input.requestedBy?.deviceId ?? null,
+      at: new Date(now).toISOString(),
+      actor: input.actor,
+      reason: input.reason,
+      kept_session_id: input.exceptSessionId ?? null,
+      revoked: ended.length,
+    });
+    for (const session of ended) this.announceRevoked(session, input.reason, input.actor, now);
   }
 
   /**

@@ -5,6 +5,7 @@ import type {
   EndSessionInput,
   EndSessionsInput,
   EndSSOSessionInput,
+  EraseUserInput,
   ForgetDeviceInput,
   RecordStepUpInput,
   RotateRefreshTokenInput,
@@ -108,6 +109,13 @@ export class CachedSessionStore implements SessionStore {
   async forgetDevice(input: ForgetDeviceInput): Promise<SessionRecord[] | undefined> {
     this.#forgetUser(input.userId);
     const ended = await this.inner.forgetDevice(input);
+    this.#forgetUser(input.userId);
+    return ended;
+  }
+
+  async eraseUser(input: EraseUserInput): Promise<SessionRecord[] | undefined> {
+    this.#forgetUser(input.userId);
+    const ended = await this.inner.eraseUser(input);
     this.#forgetUser(input.userId);
     return ended;
   }

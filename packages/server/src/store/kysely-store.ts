@@ -40,6 +40,7 @@ import {
   type EndSessionInput,
   type EndSessionsInput,
   type EndSSOSessionInput,
+  type EraseUserInput,
   type ForgetDeviceInput,
   type RecordStepUpInput,
   type RiskHistory,
@@ -48,8 +49,10 @@ import {
   type SessionStore,
   type StateCatchUp,
   type StateOperationOutcome,
+  UserErasedError,
 } from './session-store.js';
 import type { StoreDatabase, Transact } from './transact.js';
+import { eraseUserRows, tombstoneUser } from './user-erasure.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -100,7 +103,12 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
-    const row = await this.#db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .where('erasedAt', 'is', null)
+      .executeTakeFirst();
     return row && toUser(row);
   }
 
@@ -318,12 +326,37 @@ export class KyselySessionStore implements SessionStore {
     });
   }
 
+  async eraseUser(input: EraseUserInput): Promise<SessionRecord[] | undefined> {
+    return this.#transact(async (trx) => {
+      if (!(await tombstoneUser(trx, input))) return undefined;
+      const ended = await endMatchingSessions(trx, {
+        userId: input.userId,
+        reason: 'user_erased',
+        now: input.now,
+        log: input.sessionLog,
+      });
+      await eraseUserRows(trx, input.userId);
+      await insertLog(trx, input.log(ended.length));
+      return ended;
+    });
+  }
+
   async createSession(input: {
     session: SessionRecord;
     refreshToken: { id: string; sessionId: string; tokenHash: string; createdAt: number };
     logs: NewLogEntry[];
   }): Promise<void> {
     await this.#transact(async (trx) => {
+      // A sign-in that read the user before an erasure committed must not leave a live session
+      // behind. FOR SHARE (PostgreSQL) waits for an erasure holding the row and then reads it as
+      // erased; on SQLite, writes run one after another.
+      const live = trx
+        .selectFrom('users')
+        .select('id')
+        .where('id', '=', input.session.userId)
+        .where('erasedAt', 'is', null);
+      const user = await (this.#dialect === 'postgres' ? live.forShare() : live).executeTakeFirst();
+      if (!user) throw new UserErasedError('the user has been erased');
       await trx.insertInto('sessions').values(fromSession(input.session)).execute();
       await trx
         .insertInto('refreshTokens')

@@ -426,8 +426,14 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.alterTable('devices').addColumn('location', 'text').execute();
       },
     },
-    // Refresh rotation in one round trip on PostgreSQL (issue 18, decision 038): a function, no table.
-    '0017_postgres_refresh_rotation': rotationFunctionMigration(dialect),
+    '0014_erasure': {
+      async up(db: Kysely<unknown>): Promise<void> {
+        // Erasure (issue 17, decision 036): the user row stays as a tombstone (its id, when it
+        // was created and erased; no email, password or factor), so the ended sessions it owns
+        // stay for the revocation stream's backlog and the pseudonymised log keeps its user id.
+        await db.schema.alterTable('users').addColumn('erased_at', 'bigint').execute();
+      },
+    },
     '0015_push_subscriptions': {
       async up(db: Kysely<unknown>): Promise<void> {
         // Web Push (issue 17, decision 037). One subscription per device of a user; a new one
@@ -478,6 +484,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.createIndex('devices_last_seen_idx').on('devices').column('last_seen_at').execute();
       },
     },
+    // Refresh rotation in one round trip on PostgreSQL (issue 18, decision 038): a function, no table.
+    '0017_postgres_refresh_rotation': rotationFunctionMigration(dialect),
   };
   return { getMigrations: async () => migrations };
 }

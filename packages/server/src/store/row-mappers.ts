@@ -1,5 +1,5 @@
 import type { AssuranceLevel, LogAction, SessionEndReason } from '@sessiond/protocol';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { GeoLocation } from '../privacy/geo-locator.js';
 import type {
   DeviceRecord,
@@ -27,7 +27,7 @@ const numOrNull = (value: number | string | null): number | null => (value === n
  */
 const NO_EMAIL_PREFIX = '~';
 
-export function fromUser(user: UserRecord): Database['users'] {
+export function fromUser(user: UserRecord): Insertable<Database['users']> {
   return {
     id: user.id,
     email: user.email ?? `${NO_EMAIL_PREFIX}${user.id}`,

@@ -14,6 +14,8 @@ export interface Database {
     totpEnabledAt: number | null;
     totpLastStep: number | null;
     totpPendingSealed: string | null;
+    /** When the account was erased (migration 0014): the row is a tombstone, found by no look-up. */
+    erasedAt: Generated<number | null>;
   };
   adminKeys: { id: string; keyHash: string; name: string; createdAt: number };
   webhookCursors: {
@@ -229,4 +231,5 @@ export interface Database {
     publicKey: string;
     privateKeySealed: string;
     createdAt: number;
-  };}
+  };
+}

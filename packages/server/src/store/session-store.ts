@@ -158,7 +158,20 @@ export interface SessionStore {
    */
   forgetDevice(input: ForgetDeviceInput): Promise<SessionRecord[] | undefined>;
 
-  /** Inserts a session, its first refresh token and its log rows in one transaction. */
+  /**
+   * Erases a user (decision 036) in one transaction: the user row becomes a tombstone (no email,
+   * password or factor; found by no look-up), every live session ends (reason `user_erased`, a
+   * `sessionLog` row each), the account's personal data is deleted and what security keeps is
+   * pseudonymised (store/user-erasure.ts), and `log` is written last with the count of sessions
+   * ended. Returns those sessions, or undefined if there is no such user or it was erased
+   * already: of concurrent erasures exactly one erases.
+   */
+  eraseUser(input: EraseUserInput): Promise<SessionRecord[] | undefined>;
+
+  /**
+   * Inserts a session, its first refresh token and its log rows in one transaction. Rejects
+   * with UserErasedError if the user has been erased meanwhile (a sign-in racing the erasure).
+   */
   createSession(input: {
     session: SessionRecord;
     refreshToken: NewRefreshToken;
@@ -297,6 +310,15 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+export interface EraseUserInput {
+  userId: string;
+  now: number;
+  /** The log row of each live session the erasure ends. */
+  sessionLog: (session: SessionRecord) => NewLogEntry;
+  /** The `user_erased` row, given how many sessions were ended; written after the pseudonymisation. */
+  log: (sessionsRevoked: number) => NewLogEntry;
+}
+
 export interface RecordStepUpInput {
   acr: AssuranceLevel;
   /** The factor the user re-authenticated with (recorded as the session's `reauthFactor`). */
@@ -375,4 +397,9 @@ export type { RiskHistory };
 
 export class EmailTakenError extends Error {
   override readonly name = 'EmailTakenError';
+}
+
+/** The user a session was being created for has been erased (decision 036). */
+export class UserErasedError extends Error {
+  override readonly name = 'UserErasedError';
 }

@@ -22,6 +22,7 @@ export const WEBHOOK_LOG_ACTIONS = [
   'refresh_reuse_detected',
   'step_up_required',
   'new_device_login',
+  'user_erased',
 ] as const satisfies readonly LogAction[];
 
 /** A webhook ready to sign and send: `body` is the exact JSON that is signed. */
@@ -55,17 +56,24 @@ export async function webhookMessageFor(
   const type = webhookTypeFor(row);
   if (!type) return undefined;
   const data = webhookData(row);
-  const body: WebhookBody =
-    type === 'session.idle_expired'
-      ? {
-          type,
-          timestamp: data.at,
-          data: {
-            ...data,
-            cart_has_items: row.userId === null ? false : await lookups.cartHasItems(row.userId),
-          } satisfies WebhookPayloads['session.idle_expired'],
-        }
-      : { type, timestamp: data.at, data };
+  let body: WebhookBody;
+  if (type === 'session.idle_expired') {
+    body = {
+      type,
+      timestamp: data.at,
+      data: {
+        ...data,
+        cart_has_items: row.userId === null ? false : await lookups.cartHasItems(row.userId),
+      } satisfies WebhookPayloads['session.idle_expired'],
+    };
+  } else if (type === 'user.erased') {
+    const revoked = row.detail?.sessions_revoked;
+    body = {
+      type,
+      timestamp: data.at,
+      data: { ...data, sessions_revoked: typeof revoked === 'number' ? revoked : 0 },
+    };
+  } else body = { type, timestamp: data.at, data };
   return { id: webhookMessageId(row.id), logId: row.id, type, body: JSON.stringify(body) };
 }
 
@@ -87,6 +95,8 @@ export function webhookTypeFor(row: LogRecord): WebhookEventType | undefined {
       return 'session.step_up_required';
     case 'new_device_login':
       return 'device.new';
+    case 'user_erased':
+      return 'user.erased';
     default:
       return undefined;
   }
