@@ -16,6 +16,7 @@ import { lockDataDir } from './lib/data-dir-lock.js';
 import { requestLogFields } from './lib/log.js';
 import { clientAddressesFrom } from './privacy/client-address.js';
 import { InMemoryRateCounters } from './ratelimit/in-memory-rate-counters.js';
+import { accountDataRoutes } from './routes/account-data.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminUIRoutes } from './routes/admin-ui.js';
 import { authRoutes } from './routes/auth.js';
@@ -190,6 +191,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(sessionRoutes);
   await app.register(passkeyRoutes);
   await app.register(deviceRoutes);
+  await app.register(accountDataRoutes);
   await app.register(pushRoutes);
   await app.register(oauthRoutes);
   await app.register(endSessionRoutes);

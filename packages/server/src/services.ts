@@ -32,6 +32,8 @@ import { UpstreamProviders } from './oidc/upstream-providers.js';
 import { PasskeyCeremonies } from './passkeys/passkey-ceremonies.js';
 import { PasskeyService } from './passkeys/passkey-service.js';
 import { PasskeyStore } from './passkeys/passkey-store.js';
+import { AccountErasure } from './privacy/account-erasure.js';
+import { AccountExport } from './privacy/account-export.js';
 import type { ClientAddresses } from './privacy/client-address.js';
 import { AuthorizationCodeStore } from './provider/authorization-code-store.js';
 import { AuthorizationService } from './provider/authorization-service.js';
@@ -354,10 +356,16 @@ export async function createServices(input: {
     admin: admin.service,
     claims: config.customClaims,
   });
+  // Subject rights: export and erasure of an account (decision 036).
+  const privacy = {
+    exports: new AccountExport({ store, database, passkeys: new PasskeyStore(database), clock }),
+    erasure: new AccountErasure({ store, ending, clock }),
+  };
   return {
     config,
     store,
     database,
+    privacy,
     clock,
     bus,
     keys,

@@ -7,6 +7,7 @@ import type { AdminIdentity } from '../admin/admin-authenticator.js';
 import { ADMIN_PAGE } from '../admin/admin-service.js';
 import { adminLogView, adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
+import { sendExport } from '../http/export-download.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
 import { deviceView } from '../http/views.js';
@@ -61,6 +62,7 @@ const identities = new WeakMap<FastifyRequest, AdminIdentity>();
  */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const { keys, service, analytics } = app.sessiond.admin;
+  const { privacy } = app.sessiond;
 
   await app.register(
     async (admin) => {
@@ -104,6 +106,20 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           'admin revoke-all',
         );
         return { user_id: id, revoked };
+      });
+
+      admin.get('/users/:id/export', async (request, reply) => {
+        const { id } = parseInput(IdParams, request.params, 'path');
+        const body = await privacy.exports.exportUser(id);
+        request.log.info({ admin_key: identities.get(request)?.keyId, user_id: id }, 'admin export');
+        return sendExport(reply, id, body);
+      });
+
+      admin.delete('/users/:id', async (request) => {
+        const { id } = parseInput(IdParams, request.params, 'path');
+        const { sessionsRevoked } = await privacy.erasure.erase(id, { actor: 'admin' });
+        request.log.info({ admin_key: identities.get(request)?.keyId, user_id: id }, 'admin erase');
+        return { user_id: id, erased: true, sessions_revoked: sessionsRevoked };
       });
 
       admin.get('/logs', async (request) => {

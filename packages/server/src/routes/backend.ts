@@ -8,6 +8,7 @@ import { SessiondError } from '../errors.js';
 import { adminSessionView } from '../http/admin-views.js';
 import { requestContext } from '../http/authenticate.js';
 import { AppClientId } from '../http/client-id.js';
+import { sendExport } from '../http/export-download.js';
 import { NoFields, parseInput } from '../http/parse.js';
 import type { RequestContext } from '../http/request-context.js';
 import { routeUnknownPathsThroughScope } from '../http/unknown-routes.js';
@@ -129,6 +130,25 @@ export async function backendRoutes(app: FastifyInstance): Promise<void> {
         const { claims } = parseInput(ClaimsBody, request.body);
         const changed = await backends.setClaims(backend, id, claims, requestContext(request));
         return { user_id: id, sessions: changed.length };
+      });
+
+      scope.get('/users/:id/export', async (request, reply) => {
+        const backend = backendOf(request);
+        const { id } = parseInput(IdParams, request.params, 'path');
+        const body = await app.sessiond.privacy.exports.exportUser(id);
+        request.log.info({ backend: backend.id, user_id: id }, 'backend export');
+        return sendExport(reply, id, body);
+      });
+
+      scope.delete('/users/:id', async (request) => {
+        const backend = backendOf(request);
+        const { id } = parseInput(IdParams, request.params, 'path');
+        const { sessionsRevoked } = await app.sessiond.privacy.erasure.erase(id, {
+          actor: 'backend',
+          backendId: backend.id,
+        });
+        request.log.info({ backend: backend.id, user_id: id }, 'backend erase');
+        return { user_id: id, erased: true, sessions_revoked: sessionsRevoked };
       });
 
       scope.post('/users/:id/revoke-all', async (request) => {
