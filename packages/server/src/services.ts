@@ -255,7 +255,7 @@ export async function createServices(input: {
     sessions: store,
     clock,
     policy: config.retention,
-    outboxKeys: () => [...webhooks.keys, ...backchannelLogout.keys],
+    outboxKeys: () => [...webhooks.keys, ...backchannelLogout.keys, ...push.dispatcher.keys],
     report: {
       deleted: (kind, rows) => metrics.observeRetentionDeleted(kind, rows),
       ran: (at) => metrics.observeRetentionRun(at),
