@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { log } from '../log.js';
 import type { Credentials } from '../targets/sessiond-api.js';
 import type { PageSocket, PageWindow } from './page-dom.js';
 
@@ -148,6 +149,7 @@ export async function measureCartLatency(
   const phone = await openDevice(browser, urls, 'Phone', credentials);
   try {
     const laptop = await openDevice(browser, urls, 'Laptop', credentials);
+    log('  both devices signed in, their carts live');
     try {
       const samples: CartSamples = {
         shopMs: [],
