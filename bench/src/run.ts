@@ -23,6 +23,7 @@ import { multinodeRowsFailed } from './multinode-rows/multinode-row.js';
 import { measureMultinodeRows } from './multinode-rows/run-multinode-rows.js';
 import { buildReport, renderMarkdown } from './report.js';
 import { writeResults } from './results-files.js';
+import { measureSignerRow } from './signer-row/run-signer-row.js';
 import { measureSyncRows } from './sync-rows/run-sync-rows.js';
 import { syncRowsFailed } from './sync-rows/sync-row.js';
 import { summarize, type TargetResult } from './target-result.js';
@@ -129,6 +130,10 @@ async function main(): Promise<number> {
   const faces = selected('faces') ? await measureFacesRows(config) : null;
   // Rows 12 and 13 last: their own PostgreSQL, Redis and nodes, started and stopped around them.
   const multinode = selected('multinode') ? await measureMultinodeRows(config) : null;
+  // Row 16 with them: the bare signer, a refresh's ceiling (issue 18), in the same run.
+  const signer = selected('multinode')
+    ? await measureSignerRow({ seconds: config.durationSeconds, runs: config.runs })
+    : '';
 
   const machine = describeMachine(resolve(config.benchDir, '..'));
   const report = buildReport(
@@ -151,7 +156,7 @@ async function main(): Promise<number> {
     faces,
     earlier.serverFailures,
   );
-  const markdown = renderMarkdown(report);
+  const markdown = `${renderMarkdown(report)}${signer ? `\n${signer}` : ''}`;
   process.stdout.write(`\n${markdown}`);
   // A partial run gets files of its own, so it never overwrites the last full table.
   const files = await writeResults(

@@ -6,20 +6,22 @@ import { importPKCS8, SignJWT } from 'jose';
 // same 2048-bit key and a JWT-sized input, three ways of signing, each with `IN_FLIGHT` calls
 // in flight. ops/s is what the process gets out of the machine; event-loop µs per sign is what
 // one sign costs the thread that also serves requests (from eventLoopUtilization), which is
-// what "off the event loop" buys. Run: `npx tsx src/signer-row/run-signer-row.ts` in bench/.
+// what "off the event loop" buys. `npm run bench` runs it with the multi-node rows (row 12's
+// ceiling: a refresh signs one access token).
 
 const IN_FLIGHT = 8;
-const SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 3);
-const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 
 interface SignerLine {
   name: string;
   sign: () => Promise<unknown>;
 }
 
-async function timed(line: SignerLine): Promise<{ opsPerSecond: number; loopMicros: number }> {
+async function timed(
+  line: SignerLine,
+  seconds: number,
+): Promise<{ opsPerSecond: number; loopMicros: number }> {
   let done = 0;
-  const end = performance.now() + SECONDS * 1000;
+  const end = performance.now() + seconds * 1000;
   const before = performance.eventLoopUtilization();
   const start = performance.now();
   await Promise.all(
@@ -41,7 +43,9 @@ function signAsync(data: Buffer, key: KeyObject): Promise<Buffer> {
   );
 }
 
-async function main(): Promise<void> {
+/** Row 16: the bare signer three ways; returns its markdown table. */
+export async function measureSignerRow(options: { seconds: number; runs: number }): Promise<string> {
+  const { seconds, runs: RUNS } = options;
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const cryptoKey = await importPKCS8(privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 'RS256');
   const data = Buffer.from(`eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.${'x'.repeat(400)}`);
@@ -57,22 +61,33 @@ async function main(): Promise<void> {
       sign: () => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' }).sign(cryptoKey),
     },
   ];
-  for (const line of lines) await timed(line); // warm-up
+  for (const line of lines) await timed(line, seconds); // warm-up
   const results = new Map<string, Array<{ opsPerSecond: number; loopMicros: number }>>();
   for (let run = 0; run < RUNS; run++) {
-    for (const line of lines) results.set(line.name, [...(results.get(line.name) ?? []), await timed(line)]);
+    for (const line of lines)
+      results.set(line.name, [...(results.get(line.name) ?? []), await timed(line, seconds)]);
   }
-  console.log(`| Signer | ops/s | event-loop µs per sign |\n| --- | ---: | ---: |`);
+  const out = [
+    '### Row 16: the bare RS256 signer (the ceiling of a refresh)',
+    '',
+    '| Signer | ops/s | ÷ one thread | event-loop µs per sign |',
+    '| --- | ---: | ---: | ---: |',
+  ];
+  const single = results.values().next().value ?? [];
+  const opsOf = (runs: Array<{ opsPerSecond: number }>): number =>
+    runs.map((r) => r.opsPerSecond).sort((a, b) => a - b)[Math.floor(runs.length / 2)] ?? 0;
   for (const [name, runs] of results) {
     const median = <K extends 'opsPerSecond' | 'loopMicros'>(key: K): number =>
       runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
-    console.log(
-      `| ${name} | ${Math.round(median('opsPerSecond')).toLocaleString('en')} | ${median('loopMicros').toFixed(1)} |`,
+    const ratio = opsOf(single) > 0 ? `${(median('opsPerSecond') / opsOf(single)).toFixed(2)}×` : '—';
+    out.push(
+      `| ${name} | ${Math.round(median('opsPerSecond')).toLocaleString('en')} | ${ratio} | ${median('loopMicros').toFixed(1)} |`,
     );
   }
-  console.log(
-    `\n${IN_FLIGHT} signs in flight, ${RUNS} × ${SECONDS} s per line after a warm-up, median shown.`,
+  out.push(
+    '',
+    `${IN_FLIGHT} signs in flight, ${RUNS} × ${seconds} s per line after a warm-up, median shown.`,
+    '',
   );
+  return out.join('\n');
 }
-
-await main();
