@@ -22,6 +22,12 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>push</title><script ty
 </script>`;
 
 const WORKER = `import { installPushHandlers } from '/push-test/push-sw.js';
+const post = (data) => self.clients.matchAll({ includeUncontrolled: true })
+  .then((clients) => clients.forEach((c) => c.postMessage(data)));
+// For the test: whether showing the notification succeeded.
+const show = self.registration.showNotification.bind(self.registration);
+self.registration.showNotification = (title, options) =>
+  show(title, options).then(() => post({ shown: title, options }), (error) => { post({ error: String(error) }); throw error; });
 installPushHandlers(self);
 // For the test: what the worker received, and whether showing it failed.
 self.addEventListener('push', (event) => {
@@ -125,22 +131,22 @@ it('registers the worker; subscribe is refused offline; a delivered push shows s
     registrationId: registrations.get(scope) as string,
     data: JSON.stringify(message.payload),
   });
-  const shown = async () =>
-    page.evaluate(async () => {
-      const registration = await navigator.serviceWorker.ready;
-      const notifications = await registration.getNotifications();
-      return notifications.map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
-    });
+  // The worker received the push, and the helper's showNotification resolved with sessiond's
+  // notification. (getNotifications() in headless Chromium 156 sometimes lists nothing for a
+  // notification shown a moment ago, about 1 run in 5 here: the resolved call is what we assert.)
   await expect
     .poll(() => page.evaluate(() => (window as unknown as { got: unknown[] }).got), { timeout: 10_000 })
-    .toHaveLength(1);
-  await expect.poll(shown, { timeout: 10_000 }).toEqual([
-    {
-      title: 'New sign-in on a new device — was this you?',
-      body: 'If it was not you, open your sessions and sign that one out.',
-      tag: 'sessiond-sign-in-42',
-      data: { sessiond: true, url: 'https://shop.test/account/sessions' },
-    },
-  ]);
+    .toEqual(
+      expect.arrayContaining([
+        {
+          shown: 'New sign-in on a new device — was this you?',
+          options: {
+            body: 'If it was not you, open your sessions and sign that one out.',
+            tag: 'sessiond-sign-in-42',
+            data: { sessiond: true, url: 'https://shop.test/account/sessions' },
+          },
+        },
+      ]),
+    );
   await context.close();
 });
