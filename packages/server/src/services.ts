@@ -237,7 +237,8 @@ export async function createServices(input: {
       bus,
       log: input.log,
     }),
-  };  const syncHub = new SyncHub(bus, {
+  };
+  const syncHub = new SyncHub(bus, {
     clock,
     // Late-bound: metrics reads the hub's socket count, so it is built after it.
     onRevokedSocketClosed: (ms) => metrics.observeRevocationSocketClose(ms / 1000),

@@ -53,7 +53,8 @@ export class PushSender {
       const response = await fetch(details.endpoint, {
         method: 'POST',
         headers,
-        body: details.body ?? undefined,
+        // The aes128gcm record as bytes (Node's fetch takes a Uint8Array view of the Buffer).
+        body: details.body ? new Uint8Array(details.body) : undefined,
         redirect: 'manual',
         signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stop]),
       });
