@@ -1,17 +1,11 @@
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+import { escapeHTML } from '../http/html.js';
 
 /**
  * The page shown when an authorization request cannot be answered at the client (unknown client,
  * unregistered redirect_uri: RFC 6749 §4.1.2.1 forbids redirecting then). Plain HTML, no script.
  */
 export function authorizationErrorPage(message: string): string {
-  const text = message.replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
+  const text = escapeHTML(message);
   return `<!doctype html>
 <html lang="en">
 <head>

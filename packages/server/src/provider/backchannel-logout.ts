@@ -6,9 +6,13 @@ import type { LogRecord } from '../store/records.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StoreDatabase } from '../store/transact.js';
 import type { SigningKeyRing } from '../tokens/signing-key-ring.js';
-import { type MessageKind, type OutboxChannel, OutboxDispatcher } from '../webhooks/outbox-dispatcher.js';
+import {
+  configuredOutbox,
+  type MessageKind,
+  type OutboxChannel,
+  type OutboxDispatcher,
+} from '../webhooks/outbox-dispatcher.js';
 import { type DeliveryResult, describeFailure, endpointLabel } from '../webhooks/webhook-sender.js';
-import { WebhookStore } from '../webhooks/webhook-store.js';
 import type { RegisteredClient } from './client-registry.js';
 import { LogoutTokenSigner } from './logout-token.js';
 
@@ -153,18 +157,8 @@ export function backchannelLogoutDispatcherFrom(input: {
     new LogoutTokenSigner(input.keys, systemClock, config.issuer),
     config.webhookTimeoutMs,
   );
-  return new OutboxDispatcher({
-    kind: LOGOUT_TOKEN_KIND,
-    channels: backchannelClients(config.clientRegistry).map((client) =>
-      backchannelLogoutChannel(client, { store: input.store, sender }),
-    ),
-    store: new WebhookStore(input.database),
-    clock: input.clock,
-    bus: input.bus,
-    sendTimeoutMs: config.webhookTimeoutMs,
-    retry: {
-      baseMs: config.webhookRetryBaseSeconds * 1000,
-      maxMs: config.webhookRetryMaxSeconds * 1000,
-    },
-  });
+  const channels = backchannelClients(config.clientRegistry).map((client) =>
+    backchannelLogoutChannel(client, { store: input.store, sender }),
+  );
+  return configuredOutbox(LOGOUT_TOKEN_KIND, channels, input);
 }

@@ -4,9 +4,8 @@ import type { Config } from '../config.js';
 import type { RateCounters } from '../ratelimit/rate-counters.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StoreDatabase } from '../store/transact.js';
-import { OutboxDispatcher, type OutboxLog } from '../webhooks/outbox-dispatcher.js';
+import { configuredOutbox, type OutboxDispatcher, type OutboxLog } from '../webhooks/outbox-dispatcher.js';
 import { cartHasItems } from '../webhooks/webhook-events.js';
-import { WebhookStore } from '../webhooks/webhook-store.js';
 import { PUSH_KIND, pushChannel } from './push-channel.js';
 import { PushSender } from './push-sender.js';
 import type { PushStore } from './push-store.js';
@@ -38,16 +37,5 @@ export function pushDispatcherFrom(input: {
     config: config.push,
     log: input.log,
   });
-  return new OutboxDispatcher({
-    kind: PUSH_KIND,
-    channels: [channel],
-    store: new WebhookStore(input.database),
-    clock: input.clock,
-    bus: input.bus,
-    sendTimeoutMs: config.webhookTimeoutMs,
-    retry: {
-      baseMs: config.webhookRetryBaseSeconds * 1000,
-      maxMs: config.webhookRetryMaxSeconds * 1000,
-    },
-  });
+  return configuredOutbox(PUSH_KIND, [channel], input);
 }

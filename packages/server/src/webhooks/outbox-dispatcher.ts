@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { EventName, LogAction } from '@sessiond/protocol';
 import type { EventBus } from '../bus/event-bus.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { LogRecord } from '../store/records.js';
+import type { StoreDatabase } from '../store/transact.js';
 import { type RetryPolicy, retryDelayMs } from './retry-delay.js';
 import type { DeliveryResult } from './webhook-sender.js';
-import type { WebhookStore } from './webhook-store.js';
+import { WebhookStore } from './webhook-store.js';
 
 /** Where the dispatcher reports; the app's pino logger fits. Never given a secret, signature or token. */
 export interface OutboxLog {
@@ -256,4 +258,34 @@ export class OutboxDispatcher {
       this.#wakers.set(key, done);
     });
   }
+}
+
+/**
+ * An outbox of `kind` over `channels` with the deployment's delivery settings: the webhook
+ * timeout and retry backoff (SESSIOND_WEBHOOK_TIMEOUT_MS, SESSIOND_WEBHOOK_RETRY_*) serve every
+ * kind, and every kind keeps its cursors in the webhook cursor table.
+ */
+export function configuredOutbox(
+  kind: MessageKind,
+  channels: readonly OutboxChannel[],
+  input: {
+    config: Pick<Config, 'webhookTimeoutMs' | 'webhookRetryBaseSeconds' | 'webhookRetryMaxSeconds'>;
+    database: StoreDatabase;
+    clock: Clock;
+    bus: EventBus;
+  },
+): OutboxDispatcher {
+  const { config } = input;
+  return new OutboxDispatcher({
+    kind,
+    channels,
+    store: new WebhookStore(input.database),
+    clock: input.clock,
+    bus: input.bus,
+    sendTimeoutMs: config.webhookTimeoutMs,
+    retry: {
+      baseMs: config.webhookRetryBaseSeconds * 1000,
+      maxMs: config.webhookRetryMaxSeconds * 1000,
+    },
+  });
 }

@@ -4,7 +4,12 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StoreDatabase } from '../store/transact.js';
-import { type MessageKind, type OutboxChannel, OutboxDispatcher } from './outbox-dispatcher.js';
+import {
+  configuredOutbox,
+  type MessageKind,
+  type OutboxChannel,
+  type OutboxDispatcher,
+} from './outbox-dispatcher.js';
 import {
   cartHasItems,
   WEBHOOK_LOG_ACTIONS,
@@ -13,7 +18,6 @@ import {
   webhookMessageFor,
 } from './webhook-events.js';
 import { endpointLabel, WebhookSender } from './webhook-sender.js';
-import { WebhookStore } from './webhook-store.js';
 
 /** Bus events whose audit rows are webhooks: each wakes the dispatcher. */
 const WAKING_EVENTS: readonly EventName[] = [
@@ -67,16 +71,5 @@ export function webhookDispatcherFrom(input: {
       ? undefined
       : new WebhookSender(config.webhookSecret, systemClock, config.webhookTimeoutMs);
   const channels = sender ? endpoints.map((endpoint) => webhookChannel(endpoint, sender, lookups)) : [];
-  return new OutboxDispatcher({
-    kind: WEBHOOK_KIND,
-    channels,
-    store: new WebhookStore(input.database),
-    clock: input.clock,
-    bus: input.bus,
-    sendTimeoutMs: config.webhookTimeoutMs,
-    retry: {
-      baseMs: config.webhookRetryBaseSeconds * 1000,
-      maxMs: config.webhookRetryMaxSeconds * 1000,
-    },
-  });
+  return configuredOutbox(WEBHOOK_KIND, channels, input);
 }
