@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../packages/client/test/browser/chromium.js';
+import { registerPasskeyInPage } from '../../../packages/client/test/browser/register-passkey.js';
 import { PASSWORD, request, uniqueEmail } from '../../../packages/server/test/helpers/api.js';
 import {
   freePort,
@@ -228,60 +229,7 @@ describe('the live shop in Chromium, two devices of one user', () => {
     });
     // A passkey registered on this origin beforehand, as an account page would (the shop has none):
     // a bearer session through the shop's proxy, a password step-up, the WebAuthn ceremony.
-    const registered = await page.evaluate(
-      async ({ email, password }) => {
-        const json = async (path: string, body: unknown, token?: string) => {
-          const answer = await fetch(path, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              ...(token ? { authorization: `Bearer ${token}` } : {}),
-            },
-            body: JSON.stringify(body),
-          });
-          return answer.json();
-        };
-        const b64 = (buffer: ArrayBuffer) =>
-          btoa(String.fromCharCode(...new Uint8Array(buffer)))
-            .replace(/\+/g, '-')
-            .replace(/\//g, '_')
-            .replace(/=+$/, '');
-        const bytes = (text: string) =>
-          Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-        const signedIn = await json('/api/auth/session/create', { email, password });
-        const stepped = await json('/api/auth/session/step-up', { password }, signedIn.access_token);
-        const started = await json('/api/auth/passkeys/register/options', {}, stepped.access_token);
-        const options = started.options;
-        const credential = (await navigator.credentials.create({
-          publicKey: {
-            ...options,
-            challenge: bytes(options.challenge),
-            user: { ...options.user, id: bytes(options.user.id) },
-            excludeCredentials: [],
-          },
-        })) as PublicKeyCredential;
-        const response = credential.response as AuthenticatorAttestationResponse;
-        const done = await json(
-          '/api/auth/passkeys/register',
-          {
-            ceremony_id: started.ceremony_id,
-            response: {
-              id: credential.id,
-              rawId: b64(credential.rawId),
-              type: 'public-key',
-              response: {
-                clientDataJSON: b64(response.clientDataJSON),
-                attestationObject: b64(response.attestationObject),
-              },
-              clientExtensionResults: {},
-            },
-          },
-          stepped.access_token,
-        );
-        return done.passkey !== undefined;
-      },
-      { email, password: PASSWORD },
-    );
+    const registered = await registerPasskeyInPage(page, { email, password: PASSWORD });
     expect(registered).toBe(true);
 
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { launchChromium } from '../../../client/test/browser/chromium.js';
+import { registerPasskeyInPage } from '../../../client/test/browser/register-passkey.js';
 import { PASSWORD, request, uniqueEmail } from '../helpers/api.js';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -157,60 +158,7 @@ it('signs in with a passkey through the DevTools virtual authenticator', async (
   });
   await page.goto(authorizeURL());
   // Register a passkey as an app would: a password session that steps up, then the ceremony.
-  const registered = await page.evaluate(
-    async ({ email, password }) => {
-      const json = async (path: string, body: unknown, token?: string) => {
-        const answer = await fetch(path, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(token ? { authorization: `Bearer ${token}` } : {}),
-          },
-          body: JSON.stringify(body),
-        });
-        return answer.json();
-      };
-      const b64 = (buffer: ArrayBuffer) =>
-        btoa(String.fromCharCode(...new Uint8Array(buffer)))
-          .replace(/\+/g, '-')
-          .replace(/\//g, '_')
-          .replace(/=+$/, '');
-      const bytes = (text: string) =>
-        Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-      const signedIn = await json('/api/auth/session/create', { email, password });
-      const stepped = await json('/api/auth/session/step-up', { password }, signedIn.access_token);
-      const started = await json('/api/auth/passkeys/register/options', {}, stepped.access_token);
-      const options = started.options;
-      const credential = (await navigator.credentials.create({
-        publicKey: {
-          ...options,
-          challenge: bytes(options.challenge),
-          user: { ...options.user, id: bytes(options.user.id) },
-          excludeCredentials: [],
-        },
-      })) as PublicKeyCredential;
-      const response = credential.response as AuthenticatorAttestationResponse;
-      const done = await json(
-        '/api/auth/passkeys/register',
-        {
-          ceremony_id: started.ceremony_id,
-          response: {
-            id: credential.id,
-            rawId: b64(credential.rawId),
-            type: 'public-key',
-            response: {
-              clientDataJSON: b64(response.clientDataJSON),
-              attestationObject: b64(response.attestationObject),
-            },
-            clientExtensionResults: {},
-          },
-        },
-        stepped.access_token,
-      );
-      return done.passkey !== undefined;
-    },
-    { email, password: PASSWORD },
-  );
+  const registered = await registerPasskeyInPage(page, { email, password: PASSWORD });
   expect(registered).toBe(true);
   // The page's own button (shown by sign-in.js), reached by keyboard.
   const button = page.getByRole('button', { name: 'Sign in with a passkey' });
