@@ -18,6 +18,7 @@ import type {
   UserLink,
   UserRecord,
 } from './records.js';
+import { rotateInOneStatement } from './rotation-function.js';
 import {
   fromLogEntry,
   fromSession,
@@ -30,7 +31,6 @@ import {
   toSigningKey,
   toUser,
 } from './row-mappers.js';
-import { rotateInOneStatement } from './rotation-function.js';
 import type { Database } from './schema.js';
 import {
   type ApplyStateOperationInput,
