@@ -233,6 +233,15 @@ describe('pushes', () => {
     expect(push?.payload).toMatchObject({ body: expect.stringContaining('Phone'), url: SESSIONS_URL });
   });
 
+  /** Resolves once the Web Push outbox has handled every row written so far. */
+  async function pushOutboxDrained(): Promise<void> {
+    for (let attempt = 0; attempt < 400; attempt += 1) {
+      if ((await server.app.sessiond.push.dispatcher.backlog()) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error('the push outbox did not drain');
+  }
+
   it('opt-out: all kinds, or one kind, stops the pushes until turned back on', async () => {
     const { email, phone, sub } = await userWithPhone();
     const put = (body: Record<string, unknown>) =>
@@ -243,11 +252,15 @@ describe('pushes', () => {
         kinds: { cart_reminder: true, new_sign_in: true, refresh_token_reused: true },
       },
     });
+    // Preferences are read when a row is delivered: let the outbox pass each silenced sign-in
+    // before the next change, as time would.
     await signInOnLaptop(email, 'Silenced 1');
+    await pushOutboxDrained();
     expect((await put({ enabled: true, kinds: { new_sign_in: false } })).body).toMatchObject({
       preferences: { enabled: true, kinds: { new_sign_in: false } },
     });
     await signInOnLaptop(email, 'Silenced 2');
+    await pushOutboxDrained();
     expect((await put({ kinds: { new_sign_in: true } })).status).toBe(200);
     await signInOnLaptop(email, 'Heard');
     await pushService.waitFor(() => pushService.pushesTo(sub).length >= 1, 'the push after opting back in');
