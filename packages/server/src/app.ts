@@ -7,6 +7,7 @@ import { type OpenedBus, openBus } from './bus/open-bus.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { SessiondError } from './errors.js';
+import { answeredErrorCode } from './http/answered-error.js';
 import { answerClientError } from './http/client-error.js';
 import { corsOptions } from './http/cors.js';
 import { installErrorHandling } from './http/error-handler.js';
@@ -163,24 +164,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  // A refused refresh's error code, for the failures-by-reason metric (the dashboard's health).
-  const refreshFailures = new WeakMap<object, string>();
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (reply.statusCode >= 400 && REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {
-      const code = errorCodeOf(payload);
-      if (code !== undefined) refreshFailures.set(request, code);
-    }
-    done(null, payload);
-  });
-  // Refresh latency and outcomes for /metrics, measured around the whole request as clients see it.
+  // Refresh latency and outcomes for /metrics, measured around the whole request as clients see
+  // it; a refused refresh by the error code it was answered with (the dashboard's health).
   app.addHook('onResponse', async (request, reply) => {
     services.metrics.observeRequest();
     if (REFRESH_ROUTES.has(request.routeOptions.url ?? '')) {
-      services.metrics.observeRefresh(
-        reply.statusCode,
-        reply.elapsedTime / 1000,
-        refreshFailures.get(request),
-      );
+      services.metrics.observeRefresh(reply.statusCode, reply.elapsedTime / 1000, answeredErrorCode(request));
     }
   });
   installNoStore(app);
@@ -233,15 +222,4 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     lock?.release();
   });
   return app;
-}
-
-/** The stable `error` code of a JSON error answer (ours, or RFC 6749's), if it has one. */
-function errorCodeOf(payload: unknown): string | undefined {
-  if (typeof payload !== 'string' || payload.length > 4096) return undefined;
-  try {
-    const code = (JSON.parse(payload) as { error?: unknown }).error;
-    return typeof code === 'string' && /^[a-z_]{1,64}$/.test(code) ? code : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -2,6 +2,7 @@ import type { ErrorCode } from '@sessiond/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SessiondError } from '../errors.js';
 import { UserErasedError } from '../store/session-store.js';
+import { noteAnsweredError } from './answered-error.js';
 import { drainRequest } from './drain-request.js';
 import { isStorageFailure, storageUnavailable } from './storage-errors.js';
 
@@ -52,6 +53,7 @@ export function sendError(reply: FastifyReply, error: SessiondError): FastifyRep
   const challenge = bearerRequest ? challengeFor(error.code, error.message, error.details) : undefined;
   if (challenge) reply.header('www-authenticate', challenge);
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  noteAnsweredError(reply.request, error.code);
   return reply.code(error.status).send({ ...error.details, error: error.code, message: error.message });
 }
 

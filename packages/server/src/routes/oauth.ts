@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { SessiondError } from '../errors.js';
+import { noteAnsweredError } from '../http/answered-error.js';
 import { requestContext } from '../http/authenticate.js';
 import { sendError } from '../http/error-handler.js';
 import { acceptFormBodies, formParameters, required } from '../oauth/form.js';
@@ -25,18 +26,22 @@ export async function oauthRoutes(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    const answer = (status: number, code: string, description: string) => {
+      noteAnsweredError(request, code);
+      return reply.code(status).send({ error: code, error_description: description });
+    };
     if (error instanceof OAuthError) {
       if (error.code === 'invalid_client' && request.headers.authorization) {
         reply.header('www-authenticate', 'Basic realm="sessiond"');
       }
-      return reply.code(error.status).send({ error: error.code, error_description: error.message });
+      return answer(error.status, error.code, error.message);
     }
     if (error instanceof SessiondError) return sendError(reply, error);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(400).send({ error: 'invalid_request', error_description: error.message });
+      return answer(400, 'invalid_request', error.message);
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(500).send({ error: 'server_error', error_description: 'internal error' });
+    return answer(500, 'server_error', 'internal error');
   });
 
   // RFC 8414 and OpenID Discovery serve one document (provider-metadata.ts): they cannot disagree.
