@@ -1,6 +1,7 @@
 import type { TokenResponse } from '@sessiond/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refresh, request, signIn, signUpAndIn } from './helpers/api.js';
+import { outboxesDrained } from './helpers/outboxes.js';
 import { LocalPushService, type TestSubscription } from './helpers/push-service.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
@@ -233,15 +234,6 @@ describe('pushes', () => {
     expect(push?.payload).toMatchObject({ body: expect.stringContaining('Phone'), url: SESSIONS_URL });
   });
 
-  /** Resolves once the Web Push outbox has handled every row written so far. */
-  async function pushOutboxDrained(): Promise<void> {
-    for (let attempt = 0; attempt < 400; attempt += 1) {
-      if ((await server.app.sessiond.push.dispatcher.backlog()) === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error('the push outbox did not drain');
-  }
-
   it('opt-out: all kinds, or one kind, stops the pushes until turned back on', async () => {
     const { email, phone, sub } = await userWithPhone();
     const put = (body: Record<string, unknown>) =>
@@ -255,12 +247,12 @@ describe('pushes', () => {
     // Preferences are read when a row is delivered: let the outbox pass each silenced sign-in
     // before the next change, as time would.
     await signInOnLaptop(email, 'Silenced 1');
-    await pushOutboxDrained();
+    await outboxesDrained(server);
     expect((await put({ enabled: true, kinds: { new_sign_in: false } })).body).toMatchObject({
       preferences: { enabled: true, kinds: { new_sign_in: false } },
     });
     await signInOnLaptop(email, 'Silenced 2');
-    await pushOutboxDrained();
+    await outboxesDrained(server);
     expect((await put({ kinds: { new_sign_in: true } })).status).toBe(200);
     await signInOnLaptop(email, 'Heard');
     await pushService.waitFor(() => pushService.pushesTo(sub).length >= 1, 'the push after opting back in');

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { request, signIn, signUpAndIn } from './helpers/api.js';
+import { outboxesDrained } from './helpers/outboxes.js';
 import { startTestServer, type TestServer } from './helpers/test-server.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -30,19 +31,6 @@ async function holdings(server: TestServer, userId: string) {
     .execute();
   const devices = await db.selectFrom('devices').select('id').where('userId', '=', userId).execute();
   return { logs: logs.length, sessions: sessions.length, tokens: tokens.length, devices: devices.length };
-}
-
-/** Resolves once every outbox of the server has delivered (or skipped) every row so far. */
-async function outboxesDrained(server: TestServer): Promise<void> {
-  const { push, webhooks, backchannelLogout } = server.app.sessiond;
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const backlogs = await Promise.all(
-      [push.dispatcher, webhooks, backchannelLogout].map((o) => o.backlog()),
-    );
-    if (backlogs.every((backlog) => backlog === 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the outboxes did not drain');
 }
 
 async function metric(server: TestServer, line: string): Promise<number | undefined> {
